@@ -1,0 +1,100 @@
+/* The workload-facing API of cowbench.
+ *
+ * A workload is one file in workloads/ that exports one `struct cb_workload`.
+ * It declares what to track (cb_track) and brackets each phase with
+ * cb_phase_begin/cb_phase_end; the harness takes every measurement around it.
+ * A workload never reads /proc or writes JSON itself. */
+#ifndef COWBENCH_H
+#define COWBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+struct cb_ctx;
+
+/* Features a workload may require; the harness checks them before setup
+ * and records a skip with the reason when one is missing. */
+enum cb_need {
+	CB_NEED_ROOT = 1 << 0,      /* PFNs in pagemap, sysfs knobs */
+	CB_NEED_SWAP = 1 << 1,      /* an active swap device, or one we may create */
+	CB_NEED_KSM = 1 << 2,       /* /sys/kernel/mm/ksm */
+	CB_NEED_IOURING = 1 << 3,   /* io_uring_setup works */
+	CB_NEED_PAGEOUT = 1 << 4,   /* madvise(MADV_PAGEOUT) */
+	CB_NEED_UFFD_WP = 1 << 5,   /* userfaultfd write-protect */
+	CB_NEED_SOFTDIRTY = 1 << 6, /* clear_refs 4 does something */
+};
+
+struct cb_workload {
+	const char *name;
+	const char *summary;   /* one line, shown by `list` */
+	const char *scenarios; /* eras.md scenario ids, e.g. "S1 S2" */
+	const struct cb_opt *opts; /* terminated by CB_OPT_END */
+	unsigned needs;        /* enum cb_need bits */
+	/* All three return 0 on success, or -1 after cb_skip()/cb_fail(). */
+	int (*setup)(struct cb_ctx *c);
+	int (*run)(struct cb_ctx *c);
+	void (*teardown)(struct cb_ctx *c);
+};
+
+/* Options of the workload, parsed and validated from its table. */
+uint64_t cb_opt_u64(const struct cb_ctx *c, const char *name);
+double cb_opt_double(const struct cb_ctx *c, const char *name);
+bool cb_opt_bool(const struct cb_ctx *c, const char *name);
+const char *cb_opt_str(const struct cb_ctx *c, const char *name);
+
+/* Workload-private state survives from setup to teardown of one repetition. */
+void cb_set_priv(struct cb_ctx *c, void *priv);
+void *cb_priv(const struct cb_ctx *c);
+int cb_rep(const struct cb_ctx *c);
+size_t cb_page_size(void);
+uint64_t cb_now_ns(void);
+
+/* Tracking: the page tracker snapshots these ranges around every phase. */
+void cb_track_clear(struct cb_ctx *c);
+int cb_track(struct cb_ctx *c, pid_t pid, const void *addr, size_t len);
+
+/* Phases. Between begin and end the workload does exactly the action the
+ * phase names; the harness snapshots counters and pages around it. */
+int cb_phase_begin(struct cb_ctx *c, const char *name);
+int cb_phase_end(struct cb_ctx *c);
+/* Operations done in the current phase (time per op = elapsed / ops). */
+void cb_phase_ops(struct cb_ctx *c, uint64_t ops);
+/* A workload-specific metric of the current phase, with its unit. */
+void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit);
+/* A phase that could not run: recorded with its reason, never as zeros. */
+void cb_phase_skip(struct cb_ctx *c, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A metric of the current phase that could not be measured. */
+void cb_phase_unavailable(struct cb_ctx *c, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A fact about the repetition worth keeping (device type, placement...). */
+void cb_note(struct cb_ctx *c, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Skip the whole workload with a reason, or fail it with an error. */
+int cb_skip(struct cb_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cb_fail(struct cb_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* fork() whose child dies with the harness and leaves the run's signal
+ * handling behind; returns like fork(). */
+pid_t cb_fork(struct cb_ctx *c);
+/* Wait for a child; returns its exit status or -1. */
+int cb_reap(pid_t pid);
+
+/* Pin the calling thread to the n-th placement slot (distinct cores, then
+ * distinct NUMA nodes where there are several); records the placement. */
+int cb_place_thread(struct cb_ctx *c, const char *who, int slot);
+
+/* Fill a page with a value no earlier write produced, so that neither a
+ * read-modify-write fault nor KSM re-merging can disguise the write. */
+void cb_fresh_write(void *page, uint64_t tag);
+
+/* System changes, journaled so that `cowbench restore` can undo them. */
+int cb_sys_write(struct cb_ctx *c, const char *path, const char *value);
+int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind);
+
+#endif

@@ -1,0 +1,131 @@
+/* Internal interfaces of the harness (not for workloads). */
+#ifndef COWBENCH_HARNESS_H
+#define COWBENCH_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cowbench.h"
+#include "tracker.h"
+
+#define CB_MAX_REGIONS 64
+
+struct cb_perf;
+
+struct cb_run_opts {
+	int reps;
+	uint64_t size;        /* 0: each workload's own default */
+	const char **kv;      /* "key=value" from -o */
+	int nkv;
+	const char **events;  /* extra perf events named with --event */
+	int nevents;
+	bool force;
+};
+
+struct cb_ctx {
+	const struct cb_workload *w;
+	union cb_val *vals;
+	void *priv;
+	int rep;
+	struct cb_region regions[CB_MAX_REGIONS];
+	int nregions;
+	struct cb_track_snap before;
+	json_t *counters_before;
+	struct cb_perf *perf;
+	uint64_t t0;
+	bool in_phase;
+	json_t *phase;
+	json_t *phases;
+	json_t *notes;
+	json_t *placement;
+	char *skip;  /* reason, when the workload skipped */
+	char *error; /* reason, when it failed */
+};
+
+/* util.c */
+uint64_t cb_now_ns(void);
+char *cb_read_file(const char *path, size_t *len);
+char *cb_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *cb_vstrdup_printf(const char *fmt, va_list ap);
+bool cb_is_root(void);
+void cb_die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* procfs.c: parsers of /proc text, exported for the fixture tests */
+json_t *cb_parse_vmstat(const char *text);
+json_t *cb_parse_meminfo(const char *text);   /* values in bytes where the file says kB */
+int cb_parse_tlb_interrupts(const char *text, uint64_t *sum);
+json_t *cb_parse_swaps(const char *text);
+uint64_t cb_pagemap_pfn(uint64_t entry);
+
+/* counters.c */
+json_t *cb_counters_snapshot(struct cb_perf *perf);
+json_t *cb_counters_delta(json_t *before, json_t *after);
+
+/* perf.c */
+struct cb_perf *cb_perf_open(const char **extra, int nextra);
+void cb_perf_read(struct cb_perf *p, json_t *into);
+json_t *cb_perf_unavailable(struct cb_perf *p);
+const char *cb_perf_why(struct cb_perf *p, const char *name);
+void cb_perf_close(struct cb_perf *p);
+json_t *cb_perf_probe_all(void);
+int cb_tracepoint_id(const char *sys, const char *name, char *why, size_t whylen);
+
+/* env.c */
+json_t *cb_env_collect(void);
+const char *cb_era_by_version(const char *release);
+bool cb_have_swap(void);
+bool cb_have_ksm(void);
+bool cb_have_iouring(char *why, size_t len);
+bool cb_have_pageout(char *why, size_t len);
+bool cb_have_uffd_wp(char *why, size_t len);
+bool cb_have_softdirty(char *why, size_t len);
+
+/* place.c */
+int cb_place_init(void);
+int cb_place_cpu(int slot, int *node);
+json_t *cb_place_topology(void);
+
+/* journal.c */
+void cb_journal_set_dir(const char *dir);
+const char *cb_journal_path(void);
+int cb_journal_begin(char *err, size_t errlen);
+int cb_journal_write(const char *path, const char *value);
+int cb_journal_swapfile(const char *path);
+int cb_journal_cgroup(const char *path);
+int cb_journal_mount(const char *target);
+int cb_journal_restore(bool verbose);
+void cb_journal_restore_signal(void);
+bool cb_journal_active(void);
+
+/* sysctl.c: system settings through the journal */
+int cb_swapfile_create(size_t bytes, char *path, size_t pathlen, char *err, size_t errlen);
+const char *cb_swap_kind(void);
+int cb_tracefs_ensure(void);
+
+/* registry.c */
+extern const struct cb_workload *const cb_workloads[];
+const struct cb_workload *cb_workload_find(const char *name);
+
+/* phase.c */
+void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *vals, int rep,
+		 struct cb_perf *perf);
+json_t *cb_ctx_finish(struct cb_ctx *c);
+extern volatile int cb_stop_requested;
+
+/* runner.c */
+int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
+		  const char *out_path, const char *mode);
+union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_run_opts *o,
+				 char *err, size_t errlen);
+json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals);
+
+/* result.c */
+int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
+char *cb_result_default_path(json_t *env);
+json_t *cb_result_new(json_t *env);
+void cb_result_print_table(json_t *workload, FILE *out);
+json_t *cb_result_summary(json_t *reps);
+
+#endif

@@ -1,0 +1,358 @@
+/* The phase protocol: snapshot → workload action → snapshot → deltas. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+volatile int cb_stop_requested;
+
+void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *vals, int rep,
+		 struct cb_perf *perf)
+{
+	memset(c, 0, sizeof *c);
+	c->w = w;
+	c->vals = vals;
+	c->rep = rep;
+	c->perf = perf;
+	c->phases = json_array();
+	c->notes = json_object();
+	c->placement = json_array();
+}
+
+json_t *cb_ctx_finish(struct cb_ctx *c)
+{
+	if (c->in_phase)
+		cb_phase_end(c);
+	json_t *r = json_pack("{s:i, s:o, s:o, s:o}", "rep", c->rep, "phases", c->phases,
+			      "notes", c->notes, "placement", c->placement);
+	json_object_set_new(r, "skipped", c->skip ? json_string(c->skip) : json_null());
+	json_object_set_new(r, "error", c->error ? json_string(c->error) : json_null());
+	free(c->skip);
+	free(c->error);
+	cb_track_free(&c->before);
+	return r;
+}
+
+static int opt_index(const struct cb_ctx *c, const char *name)
+{
+	for (int i = 0; c->w->opts && c->w->opts[i].name; i++)
+		if (!strcmp(c->w->opts[i].name, name))
+			return i;
+	fprintf(stderr, "cowbench: workload %s has no option '%s'\n", c->w->name, name);
+	abort();
+}
+
+uint64_t cb_opt_u64(const struct cb_ctx *c, const char *name)
+{
+	return c->vals[opt_index(c, name)].u;
+}
+
+double cb_opt_double(const struct cb_ctx *c, const char *name)
+{
+	return c->vals[opt_index(c, name)].d;
+}
+
+bool cb_opt_bool(const struct cb_ctx *c, const char *name)
+{
+	return c->vals[opt_index(c, name)].b;
+}
+
+const char *cb_opt_str(const struct cb_ctx *c, const char *name)
+{
+	return c->vals[opt_index(c, name)].s;
+}
+
+void cb_set_priv(struct cb_ctx *c, void *priv) { c->priv = priv; }
+void *cb_priv(const struct cb_ctx *c) { return c->priv; }
+int cb_rep(const struct cb_ctx *c) { return c->rep; }
+
+void cb_track_clear(struct cb_ctx *c)
+{
+	c->nregions = 0;
+}
+
+int cb_track(struct cb_ctx *c, pid_t pid, const void *addr, size_t len)
+{
+	size_t ps = cb_page_size();
+	if (c->nregions >= CB_MAX_REGIONS || ((uintptr_t)addr % ps) || (len % ps))
+		return cb_fail(c, "cb_track: bad region %p+%zu", addr, len);
+	c->regions[c->nregions++] = (struct cb_region){ pid, (uintptr_t)addr, len };
+	return 0;
+}
+
+static const char *const standard_keys[] = {
+	"pages", "copied", "reused", "extra_copies", "necessary_copies", "swapped_in",
+	"swapcache_leftover_pages", "swapcache_leftover_bytes", "copy_bytes",
+	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major",
+	"elapsed_ns", "ops", "ns_per_op",
+};
+
+static json_t *phase_object(const char *name)
+{
+	json_t *p = json_pack("{s:s}", "name", name);
+	for (size_t i = 0; i < sizeof standard_keys / sizeof *standard_keys; i++)
+		json_object_set_new(p, standard_keys[i], json_null());
+	json_object_set_new(p, "counters", json_object());
+	json_object_set_new(p, "metrics", json_object());
+	json_object_set_new(p, "unavailable", json_object());
+	json_object_set_new(p, "skipped", json_null());
+	return p;
+}
+
+int cb_phase_begin(struct cb_ctx *c, const char *name)
+{
+	if (c->in_phase)
+		cb_phase_end(c);
+	c->phase = phase_object(name);
+	c->in_phase = true;
+	cb_track_free(&c->before);
+	if (c->nregions && cb_track_snapshot(c->regions, c->nregions, &c->before))
+		c->before.pfn_ok = false;
+	c->counters_before = cb_counters_snapshot(c->perf);
+	c->t0 = cb_now_ns();
+	return 0;
+}
+
+static void set_u(json_t *p, const char *k, uint64_t v)
+{
+	json_object_set_new(p, k, json_integer((json_int_t)v));
+}
+
+static void unavailable(json_t *p, const char *key, const char *why)
+{
+	json_object_set_new(json_object_get(p, "unavailable"), key, json_string(why));
+}
+
+static void fill_tracker(struct cb_ctx *c, json_t *p)
+{
+	set_u(p, "pages", c->before.n);
+	if (!c->nregions)
+		return;
+	struct cb_track_snap after;
+	int rc = cb_track_snapshot(c->regions, c->nregions, &after);
+	if (rc || !c->before.pfn_ok || !after.pfn_ok) {
+		const char *why = c->before.why[0] ? c->before.why : after.why;
+		static const char *keys[] = { "copied", "reused", "extra_copies",
+					      "necessary_copies", "swapped_in",
+					      "swapcache_leftover_pages",
+					      "swapcache_leftover_bytes", "copy_bytes" };
+		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+			unavailable(p, keys[i], why[0] ? why : "page tracker failed");
+		json_object_set_new(p, "pfn_tracking", json_false());
+		cb_track_free(&after);
+		return;
+	}
+	struct cb_track_totals t;
+	cb_track_compare(&c->before, &after, &t);
+	size_t ps = cb_page_size();
+	set_u(p, "copied", t.copied);
+	set_u(p, "reused", t.reused);
+	set_u(p, "extra_copies", t.extra_copies);
+	set_u(p, "necessary_copies", t.necessary_copies);
+	set_u(p, "swapped_in", t.swapped_in);
+	set_u(p, "swapcache_leftover_pages", t.swapcache_leftover);
+	set_u(p, "swapcache_leftover_bytes", t.swapcache_leftover * ps);
+	set_u(p, "copy_bytes", t.copied * ps);
+	json_object_set_new(p, "tracker", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		"present_before", (json_int_t)t.present_before,
+		"swapped_before", (json_int_t)t.swapped_before,
+		"ksm_before", (json_int_t)t.ksm_before, "thp_before", (json_int_t)t.thp_before,
+		"swapcache_after", (json_int_t)t.swapcache_after,
+		"unmapped_after", (json_int_t)t.unmapped_after));
+	json_object_set_new(p, "pfn_tracking", json_true());
+	cb_track_free(&after);
+}
+
+/* Prefer the per-process-tree perf count; fall back to getrusage. */
+static void fill_faults(json_t *p, json_t *d, const char *key, const char *perf,
+			const char *ru)
+{
+	json_t *v = json_object_get(d, perf);
+	if (json_is_integer(v)) {
+		json_object_set(p, key, v);
+		return;
+	}
+	char self[64], kids[64];
+	snprintf(self, sizeof self, "rusage.self.%s", ru);
+	snprintf(kids, sizeof kids, "rusage.children.%s", ru);
+	json_t *s = json_object_get(d, self), *k = json_object_get(d, kids);
+	if (json_is_integer(s) && json_is_integer(k))
+		json_object_set_new(p, key, json_integer(json_integer_value(s) +
+							 json_integer_value(k)));
+	else
+		unavailable(p, key, "no perf fault event and no getrusage");
+}
+
+static void fill_counters(struct cb_ctx *c, json_t *p, json_t *d)
+{
+	fill_faults(p, d, "faults_minor", "perf.page-faults-min", "minflt");
+	fill_faults(p, d, "faults_major", "perf.page-faults-maj", "majflt");
+	json_t *tlb = json_object_get(d, "interrupts.tlb_shootdowns");
+	if (tlb)
+		json_object_set(p, "tlb_shootdowns", tlb);
+	else
+		unavailable(p, "tlb_shootdowns", "no 'TLB shootdowns' line in /proc/interrupts");
+	json_t *tf = json_object_get(d, "perf.tlb:tlb_flush");
+	if (tf)
+		json_object_set(p, "tlb_flush_events", tf);
+	else
+		unavailable(p, "tlb_flush_events", cb_perf_why(c->perf, "tlb:tlb_flush"));
+	json_t *reuse = json_object_get(d, "pgreuse");
+	json_t *tr = json_object_get(p, "reused");
+	if (reuse && json_is_integer(tr))
+		json_object_set_new(p, "crosscheck", json_pack("{s:O, s:O}", "tracker_reused", tr,
+							       "pgreuse", reuse));
+	json_object_set_new(p, "counters", d);
+}
+
+int cb_phase_end(struct cb_ctx *c)
+{
+	if (!c->in_phase)
+		return -1;
+	uint64_t t1 = cb_now_ns();
+	json_t *after = cb_counters_snapshot(c->perf);
+	json_t *p = c->phase;
+	json_t *d = cb_counters_delta(c->counters_before, after);
+	json_decref(after);
+	json_decref(c->counters_before);
+	c->counters_before = NULL;
+	set_u(p, "elapsed_ns", t1 - c->t0);
+	fill_tracker(c, p);
+	fill_counters(c, p, d);
+	json_t *ops = json_object_get(p, "ops");
+	if (json_is_integer(ops) && json_integer_value(ops) > 0)
+		json_object_set_new(p, "ns_per_op", json_real((double)(t1 - c->t0) /
+							     (double)json_integer_value(ops)));
+	json_array_append_new(c->phases, p);
+	c->phase = NULL;
+	c->in_phase = false;
+	return 0;
+}
+
+void cb_phase_ops(struct cb_ctx *c, uint64_t ops)
+{
+	if (c->phase)
+		set_u(c->phase, "ops", ops);
+}
+
+void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit)
+{
+	if (c->phase)
+		json_object_set_new(json_object_get(c->phase, "metrics"), key,
+				    json_pack("{s:f, s:s}", "value", value, "unit", unit));
+}
+
+void cb_phase_skip(struct cb_ctx *c, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *why = cb_vstrdup_printf(fmt, ap);
+	va_end(ap);
+	json_t *p = phase_object(name);
+	json_object_set_new(p, "skipped", json_string(why ? why : "skipped"));
+	json_array_append_new(c->phases, p);
+	free(why);
+}
+
+void cb_phase_unavailable(struct cb_ctx *c, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *why = cb_vstrdup_printf(fmt, ap);
+	va_end(ap);
+	if (c->phase && why)
+		unavailable(c->phase, key, why);
+	free(why);
+}
+
+void cb_note(struct cb_ctx *c, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = cb_vstrdup_printf(fmt, ap);
+	va_end(ap);
+	if (s)
+		json_object_set_new(c->notes, key, json_string(s));
+	free(s);
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	return cb_vstrdup_printf(fmt, ap);
+}
+
+int cb_skip(struct cb_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(c->skip);
+	c->skip = vformat(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cb_fail(struct cb_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(c->error);
+	c->error = vformat(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+pid_t cb_fork(struct cb_ctx *c)
+{
+	(void)c;
+	fflush(NULL);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* The child must never run the harness's restore-on-signal. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+	}
+	return pid;
+}
+
+int cb_reap(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int cb_place_thread(struct cb_ctx *c, const char *who, int slot)
+{
+	int node = -1;
+	int cpu = cb_place_cpu(slot, &node);
+	if (cpu < 0)
+		return -1;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set))
+		return -1;
+	/* Writer threads place themselves concurrently. */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	json_array_append_new(c->placement, json_pack("{s:s, s:i, s:i}", "who", who, "cpu", cpu,
+						      "node", node));
+	pthread_mutex_unlock(&lock);
+	return cpu;
+}

@@ -1,0 +1,192 @@
+/* Result documents: building, atomic writing, and the terminal table. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+json_t *cb_result_new(json_t *env)
+{
+	char when[32];
+	time_t t = time(NULL);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	return json_pack("{s:s, s:s, s:O, s:n, s:[], s:b}", "schema", "cowbench-result/1",
+			 "created", when, "env", env, "fingerprint", "workloads", "complete", 0);
+}
+
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '_'))
+			*s = '_';
+}
+
+char *cb_result_default_path(json_t *env)
+{
+	const char *host = json_string_value(json_object_get(env, "hostname"));
+	const char *rel = json_string_value(json_object_get(json_object_get(env, "kernel"),
+							    "release"));
+	char when[32];
+	time_t t = time(NULL);
+	strftime(when, sizeof when, "%Y%m%d-%H%M%S", gmtime(&t));
+	char *p = cb_strdup_printf("%s_%s_%s", host ? host : "host", rel ? rel : "kernel", when);
+	sanitize(p);
+	char *full = cb_strdup_printf("results/%s.json", p);
+	free(p);
+	return full;
+}
+
+/* temp file in the same directory + fsync + rename: never half a file. */
+int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen)
+{
+	char *tmp = cb_strdup_printf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	int rc = json_dumpfd(doc, fd, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	if (!rc)
+		rc = write(fd, "\n", 1) == 1 ? 0 : -1;
+	if (!rc)
+		rc = fsync(fd);
+	close(fd);
+	if (!rc)
+		rc = rename(tmp, path);
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median, min and max of one metric of one phase over repetitions. */
+static json_t *distribution(json_t *reps, const char *phase, const char *key)
+{
+	double v[1024];
+	int n = 0;
+	size_t i, j;
+	json_t *rep, *ph;
+	json_array_foreach(reps, i, rep) {
+		json_array_foreach(json_object_get(rep, "phases"), j, ph) {
+			const char *name = json_string_value(json_object_get(ph, "name"));
+			json_t *x = json_object_get(ph, key);
+			if (n < 1024 && name && !strcmp(name, phase) && json_is_number(x))
+				v[n++] = json_number_value(x);
+		}
+	}
+	if (!n)
+		return json_null();
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return json_pack("{s:f, s:f, s:f, s:i}", "median", med, "min", v[0], "max", v[n - 1],
+			 "n", n);
+}
+
+static const char *const summary_keys[] = {
+	"pages", "copied", "reused", "extra_copies", "swapcache_leftover_pages", "copy_bytes",
+	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major", "elapsed_ns",
+	"ns_per_op", NULL };
+
+json_t *cb_result_summary(json_t *reps)
+{
+	json_t *out = json_object();
+	size_t i, j;
+	json_t *rep, *ph;
+	json_array_foreach(reps, i, rep) {
+		json_array_foreach(json_object_get(rep, "phases"), j, ph) {
+			const char *name = json_string_value(json_object_get(ph, "name"));
+			if (!name || json_object_get(out, name))
+				continue;
+			json_t *s = json_object();
+			for (size_t k = 0; summary_keys[k]; k++)
+				json_object_set_new(s, summary_keys[k],
+						    distribution(reps, name, summary_keys[k]));
+			json_object_set_new(out, name, s);
+		}
+	}
+	return out;
+}
+
+static void cell(FILE *out, json_t *d, int width)
+{
+	char buf[64];
+	if (!json_is_object(d)) {
+		snprintf(buf, sizeof buf, "n/a");
+	} else {
+		double med = json_number_value(json_object_get(d, "median"));
+		double lo = json_number_value(json_object_get(d, "min"));
+		double hi = json_number_value(json_object_get(d, "max"));
+		if (lo == hi)
+			snprintf(buf, sizeof buf, "%.0f", med);
+		else
+			snprintf(buf, sizeof buf, "%.0f [%.0f-%.0f]", med, lo, hi);
+	}
+	fprintf(out, " %*s", width, buf);
+}
+
+static void skipped_reps(json_t *w, FILE *out)
+{
+	size_t i;
+	json_t *rep;
+	json_array_foreach(json_object_get(w, "reps"), i, rep) {
+		json_t *s = json_object_get(rep, "skipped"), *e = json_object_get(rep, "error");
+		if (json_is_string(s))
+			fprintf(out, "  rep %zu skipped: %s\n", i, json_string_value(s));
+		if (json_is_string(e))
+			fprintf(out, "  rep %zu failed: %s\n", i, json_string_value(e));
+		size_t j;
+		json_t *ph;
+		json_array_foreach(json_object_get(rep, "phases"), j, ph) {
+			json_t *ps = json_object_get(ph, "skipped");
+			if (i == 0 && json_is_string(ps))
+				fprintf(out, "  phase %s skipped: %s\n",
+					json_string_value(json_object_get(ph, "name")),
+					json_string_value(ps));
+		}
+	}
+}
+
+void cb_result_print_table(json_t *w, FILE *out)
+{
+	json_t *sum = json_object_get(w, "summary");
+	fprintf(out, "\n%s  (%d reps; median [min-max])\n",
+		json_string_value(json_object_get(w, "name")),
+		(int)json_array_size(json_object_get(w, "reps")));
+	fprintf(out, "  %-16s %7s %16s %16s %14s %12s %14s %16s %8s %12s\n", "phase", "pages",
+		"copied", "reused", "extra", "swapc-left", "tlb-shootdn", "faults-min",
+		"maj", "us");
+	const char *name;
+	json_t *s;
+	json_object_foreach(sum, name, s) {
+		if (json_is_null(json_object_get(s, "elapsed_ns")))
+			continue;
+		fprintf(out, "  %-16s", name);
+		cell(out, json_object_get(s, "pages"), 7);
+		cell(out, json_object_get(s, "copied"), 16);
+		cell(out, json_object_get(s, "reused"), 16);
+		cell(out, json_object_get(s, "extra_copies"), 14);
+		cell(out, json_object_get(s, "swapcache_leftover_pages"), 12);
+		cell(out, json_object_get(s, "tlb_shootdowns"), 14);
+		cell(out, json_object_get(s, "faults_minor"), 16);
+		cell(out, json_object_get(s, "faults_major"), 8);
+		json_t *el = json_object_get(s, "elapsed_ns");
+		fprintf(out, " %12.0f\n", json_number_value(json_object_get(el, "median")) / 1e3);
+	}
+	skipped_reps(w, out);
+}

@@ -1,0 +1,240 @@
+/* `cowbench run`: validates everything first, then runs each workload's
+ * repetitions and writes one result document. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+
+
+static void on_signal(int sig)
+{
+	cb_journal_restore_signal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Finds the option a "-o key=value" names for this workload: "key" or
+ * "workload.key". Returns NULL when the key is not this workload's. */
+static const struct cb_opt *kv_option(const struct cb_workload *w, const char *kv,
+				      const char **value)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq)
+		return NULL;
+	char key[128];
+	snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+	*value = eq + 1;
+	const char *dot = strchr(key, '.');
+	if (dot) {
+		size_t n = (size_t)(dot - key);
+		if (strlen(w->name) != n || strncmp(w->name, key, n))
+			return NULL;
+		return cb_opt_find(w->opts, dot + 1);
+	}
+	return cb_opt_find(w->opts, key);
+}
+
+union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_run_opts *o,
+				 char *err, size_t errlen)
+{
+	int n = cb_opt_count(w->opts);
+	union cb_val *v = calloc((size_t)n + 1, sizeof *v);
+	for (int i = 0; i < n; i++)
+		if (w->opts[i].def && cb_opt_parse(&w->opts[i], w->opts[i].def, &v[i], err, errlen))
+			goto bad;
+	const struct cb_opt *size = cb_opt_find(w->opts, "size");
+	if (o->size && size) {
+		char text[32];
+		snprintf(text, sizeof text, "%llu", (unsigned long long)o->size);
+		if (cb_opt_parse(size, text, &v[size - w->opts], err, errlen))
+			goto bad;
+	}
+	for (int i = 0; i < o->nkv; i++) {
+		const char *value;
+		const struct cb_opt *opt = kv_option(w, o->kv[i], &value);
+		if (opt && cb_opt_parse(opt, value, &v[opt - w->opts], err, errlen))
+			goto bad;
+	}
+	return v;
+bad:
+	free(v);
+	return NULL;
+}
+
+json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *v)
+{
+	json_t *p = json_object();
+	for (int i = 0; w->opts && w->opts[i].name; i++) {
+		const struct cb_opt *o = &w->opts[i];
+		json_t *j;
+		switch (o->type) {
+		case CB_OPT_U64: case CB_OPT_SIZE: j = json_integer((json_int_t)v[i].u); break;
+		case CB_OPT_DOUBLE: j = json_real(v[i].d); break;
+		case CB_OPT_BOOL: j = json_boolean(v[i].b); break;
+		default: j = v[i].s ? json_string(v[i].s) : json_null(); break;
+		}
+		json_object_set_new(p, o->name, j);
+	}
+	return p;
+}
+
+/* Every -o key must belong to at least one selected workload. */
+static void check_keys(const struct cb_workload **ws, int nw, const struct cb_run_opts *o)
+{
+	for (int i = 0; i < o->nkv; i++) {
+		if (!strchr(o->kv[i], '='))
+			cb_die_usage("invalid option '-o %s': expected key=value", o->kv[i]);
+		bool used = false;
+		for (int k = 0; k < nw; k++) {
+			const char *value;
+			used |= kv_option(ws[k], o->kv[i], &value) != NULL;
+		}
+		if (!used)
+			cb_die_usage("unknown option key '%.*s' for the selected workloads",
+				     (int)strcspn(o->kv[i], "="), o->kv[i]);
+	}
+}
+
+static const char *missing_need(unsigned needs, char *why, size_t len)
+{
+	if ((needs & CB_NEED_ROOT) && !cb_is_root())
+		return "needs root (pagemap PFNs, sysfs knobs)";
+	if ((needs & CB_NEED_KSM) && !cb_have_ksm())
+		return "no KSM on this kernel (/sys/kernel/mm/ksm missing)";
+	if ((needs & CB_NEED_IOURING) && !cb_have_iouring(why, len))
+		return why;
+	if ((needs & CB_NEED_PAGEOUT) && !cb_have_pageout(why, len))
+		return why;
+	if ((needs & CB_NEED_UFFD_WP) && !cb_have_uffd_wp(why, len))
+		return why;
+	if ((needs & CB_NEED_SOFTDIRTY) && !cb_have_softdirty(why, len))
+		return why;
+	return NULL;
+}
+
+static json_t *run_rep(const struct cb_workload *w, union cb_val *vals, int rep,
+		       const struct cb_run_opts *o)
+{
+	struct cb_perf *perf = cb_perf_open(o->events, o->nevents);
+	struct cb_ctx c;
+	cb_ctx_init(&c, w, vals, rep, perf);
+	if (!w->setup || !w->setup(&c)) {
+		if (w->run)
+			w->run(&c);
+	}
+	if (c.in_phase)
+		cb_phase_end(&c);
+	if (w->teardown)
+		w->teardown(&c);
+	json_t *r = cb_ctx_finish(&c);
+	json_object_set_new(r, "perf_unavailable", cb_perf_unavailable(perf));
+	cb_perf_close(perf);
+	return r;
+}
+
+static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opts *o)
+{
+	char err[256], why[256] = "";
+	union cb_val *vals = cb_workload_values(w, o, err, sizeof err);
+	json_t *wj = json_pack("{s:s, s:s, s:s, s:o, s:[]}", "name", w->name, "summary",
+			       w->summary, "scenarios", w->scenarios ? w->scenarios : "",
+			       "params", cb_workload_params(w, vals), "reps");
+	const char *miss = missing_need(w->needs, why, sizeof why);
+	json_object_set_new(wj, "skipped", miss ? json_string(miss) : json_null());
+	for (int rep = 0; !miss && rep < o->reps; rep++) {
+		fprintf(stderr, "\r%s: rep %d/%d ", w->name, rep + 1, o->reps);
+		json_array_append_new(json_object_get(wj, "reps"), run_rep(w, vals, rep, o));
+	}
+	fprintf(stderr, "\r%*s\r", 40, "");
+	json_object_set_new(wj, "summary", cb_result_summary(json_object_get(wj, "reps")));
+	free(vals);
+	return wj;
+}
+
+static void check_out_dir(const char *path)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof dir, ".");
+	if (access(dir, W_OK))
+		cb_die_usage("cannot write results to '%s': %s", dir, strerror(errno));
+}
+
+int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
+		  const char *out_path, const char *mode)
+{
+	const struct cb_workload *ws[64];
+	int nw = 0;
+	for (int i = 0; i < nnames && nw < 64; i++) {
+		ws[nw] = cb_workload_find(names[i]);
+		if (!ws[nw++])
+			cb_die_usage("unknown workload '%s' (see 'cowbench list')", names[i]);
+	}
+	for (int i = 0; !nnames && cb_workloads[i] && nw < 64; i++)
+		ws[nw++] = cb_workloads[i];
+	check_keys(ws, nw, o);
+	char err[256];
+	for (int k = 0; k < nw; k++) {
+		union cb_val *v = cb_workload_values(ws[k], o, err, sizeof err);
+		if (!v)
+			cb_die_usage("%s: %s", ws[k]->name, err);
+		free(v);
+	}
+	json_t *env = cb_env_collect();
+	char *path = out_path ? strdup(out_path) : cb_result_default_path(env);
+	check_out_dir(path);
+	if (cb_is_root() && cb_journal_begin(err, sizeof err)) {
+		fprintf(stderr, "cowbench: %s\n", err);
+		return 1;
+	}
+	install_signals();
+	if (cb_is_root())
+		cb_tracefs_ensure();
+	json_t *doc = cb_result_new(env);
+	json_object_set_new(doc, "mode", json_string(mode));
+	json_object_set_new(doc, "pfn_tracking", json_boolean(cb_is_root()));
+	if (!cb_is_root())
+		json_object_set_new(doc, "pfn_tracking_reason",
+				    json_string("not root: pagemap shows no PFNs, copies and "
+						"reuses cannot be attributed"));
+	int rc = 0;
+	for (int k = 0; k < nw; k++) {
+		json_t *wj = run_workload(ws[k], o);
+		cb_result_print_table(wj, stdout);
+		json_array_append_new(json_object_get(doc, "workloads"), wj);
+		/* What finished so far survives an interrupted run. */
+		if (k + 1 < nw && cb_result_write(doc, path, err, sizeof err))
+			fprintf(stderr, "cowbench: %s\n", err);
+	}
+	json_object_set_new(doc, "complete", json_true());
+	if (cb_result_write(doc, path, err, sizeof err)) {
+		fprintf(stderr, "cowbench: %s\n", err);
+		rc = 1;
+	} else {
+		printf("\nresult: %s\n", path);
+	}
+	if (cb_journal_active())
+		rc |= cb_journal_restore(false);
+	json_decref(doc);
+	json_decref(env);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,139 @@
+/* System settings a workload may need, always through the journal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+int cb_sys_write(struct cb_ctx *c, const char *path, const char *value)
+{
+	if (!cb_journal_active())
+		return cb_skip(c, "cannot change %s: not root (no journal)", path);
+	if (cb_journal_write(path, value))
+		return cb_fail(c, "cannot write '%s' to %s: %s", value, path, strerror(errno));
+	return 0;
+}
+
+static int run_quiet(char *const argv[])
+{
+	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -1;
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Swap files need real blocks (no holes), so write zeros. */
+static int fill_zeros(const char *path, size_t bytes)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	static char zero[1 << 20];
+	size_t done = 0;
+	while (done < bytes) {
+		size_t n = bytes - done < sizeof zero ? bytes - done : sizeof zero;
+		if (write(fd, zero, n) != (ssize_t)n) {
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int cb_swapfile_create(size_t bytes, char *path, size_t pathlen, char *err, size_t errlen)
+{
+	const char *d = getenv("COWBENCH_SWAP_DIR");
+	snprintf(path, pathlen, "%s/cowbench-swap.%d", d && *d ? d : "/var/tmp", (int)getpid());
+	if (cb_journal_swapfile(path)) {
+		snprintf(err, errlen, "cannot journal swap file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fill_zeros(path, bytes)) {
+		snprintf(err, errlen, "cannot create swap file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *argv[] = { "mkswap", path, NULL };
+	if (run_quiet(argv)) {
+		snprintf(err, errlen, "mkswap %s failed", path);
+		return -1;
+	}
+	if (swapon(path, 0)) {
+		snprintf(err, errlen, "swapon %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* "file", "partition", "zram" or "none": what the active swap goes through. */
+const char *cb_swap_kind(void)
+{
+	char *s = cb_read_file("/proc/swaps", NULL);
+	json_t *a = cb_parse_swaps(s);
+	free(s);
+	const char *kind = "none";
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *type = json_string_value(json_object_get(v, "type"));
+		if (name && strstr(name, "zram"))
+			kind = "zram";
+		else
+			kind = type && !strcmp(type, "file") ? "file" : "partition";
+	}
+	json_decref(a);
+	return kind;
+}
+
+int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind)
+{
+	const char *have = cb_swap_kind();
+	bool want_cache = kind && !strcmp(kind, "file");
+	if (strcmp(have, "none") && !(want_cache && !strcmp(have, "zram"))) {
+		cb_note(c, "swap", "%s (already active)", have);
+		return 0;
+	}
+	if (!cb_journal_active())
+		return cb_skip(c, "needs swap: none active and not root to create a swap file");
+	char path[256], err[256];
+	if (cb_swapfile_create(min_bytes, path, sizeof path, err, sizeof err))
+		return cb_skip(c, "needs swap: %s", err);
+	cb_note(c, "swap", "file %s (%zu MiB, created for this run)", path, min_bytes >> 20);
+	return 0;
+}
+
+/* The tlb:tlb_flush tracepoint id lives in tracefs; mount it if needed. */
+int cb_tracefs_ensure(void)
+{
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return 0;
+	if (!cb_journal_active() || access("/sys/kernel/tracing", F_OK))
+		return -1;
+	if (cb_journal_mount("/sys/kernel/tracing"))
+		return -1;
+	return mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+}

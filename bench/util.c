@@ -1,0 +1,106 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+uint64_t cb_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* /proc and sysfs files report size 0: read until EOF. */
+char *cb_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 8192, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0) {
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+		n += (size_t)r;
+		if (n == cap) {
+			char *nb = realloc(buf, cap * 2 + 1);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	if (buf) {
+		buf[n] = 0;
+		if (len)
+			*len = n;
+	}
+	return buf;
+}
+
+char *cb_vstrdup_printf(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+char *cb_strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = cb_vstrdup_printf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+bool cb_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+void cb_die_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("cowbench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+size_t cb_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Every 8-byte word gets a value derived from the tag and its offset, so
+ * the page differs from all earlier contents and from every other page. */
+void cb_fresh_write(void *page, uint64_t tag)
+{
+	uint64_t *w = page;
+	size_t n = cb_page_size() / sizeof *w;
+	uint64_t x = tag * 0x9E3779B97F4A7C15ull + (uint64_t)(uintptr_t)page;
+	for (size_t i = 0; i < n; i++)
+		w[i] = x + i;
+}

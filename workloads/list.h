@@ -1,0 +1,5 @@
+/* The one table of workloads: X(c_identifier). Each entry is defined as
+ * `const struct cb_workload cb_wl_<identifier>` in workloads/<identifier>.c.
+ * Order is the order of `cowbench list` and of a default `cowbench run`. */
+#define CB_WORKLOADS(X) \
+	X(fork_basic)
