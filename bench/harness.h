@@ -117,6 +117,8 @@ extern volatile int cb_stop_requested;
 /* runner.c */
 int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		  const char *out_path, const char *mode);
+json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
+		      size_t errlen);
 union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_run_opts *o,
 				 char *err, size_t errlen);
 json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals);

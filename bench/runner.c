@@ -165,6 +165,32 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 	return wj;
 }
 
+/* One workload in-process, for tests: the workload's result object, or
+ * NULL with err set when its options are bad. */
+json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
+		      size_t errlen)
+{
+	const struct cb_workload *w = cb_workload_find(name);
+	if (!w) {
+		snprintf(err, errlen, "unknown workload '%s'", name);
+		return NULL;
+	}
+	struct cb_run_opts o = { .reps = reps, .kv = kv, .nkv = nkv };
+	union cb_val *v = cb_workload_values(w, &o, err, errlen);
+	if (!v)
+		return NULL;
+	free(v);
+	bool journal = cb_is_root() && !cb_journal_active();
+	if (journal && cb_journal_begin(err, errlen))
+		return NULL;
+	if (cb_is_root())
+		cb_tracefs_ensure();
+	json_t *wj = run_workload(w, &o);
+	if (journal)
+		cb_journal_restore(false);
+	return wj;
+}
+
 static void check_out_dir(const char *path)
 {
 	char dir[512];
