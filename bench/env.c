@@ -169,7 +169,7 @@ static json_t *features(void)
 }
 
 /* What the counters present on this kernel say about its era. */
-static json_t *era_by_counters(json_t *vmstat)
+json_t *cb_era_by_counters(json_t *vmstat, bool have_ksm)
 {
 	const char *era = "mapcount";
 	json_t *ev = json_array();
@@ -180,7 +180,7 @@ static json_t *era_by_counters(json_t *vmstat)
 	if (json_object_get(vmstat, "cow_ksm")) {
 		era = "exclusive";
 		json_array_append_new(ev, json_string("cow_ksm present (>= 5.19)"));
-	} else if (!cb_have_ksm()) {
+	} else if (!have_ksm) {
 		json_array_append_new(ev, json_string("no KSM: cow_ksm cannot tell >= 5.19"));
 	}
 	return json_pack("{s:s, s:o}", "era", era, "evidence", ev);
@@ -193,7 +193,7 @@ static json_t *kernel(json_t *vmstat)
 	json_t *k = json_pack("{s:s, s:s, s:s, s:s}", "release", u.release, "version", u.version,
 			      "machine", u.machine, "era_by_version", cb_era_by_version(u.release));
 	json_object_set_new(k, "cmdline", jstr_file("/proc/cmdline"));
-	json_object_set_new(k, "era_by_counters", era_by_counters(vmstat));
+	json_object_set_new(k, "era_by_counters", cb_era_by_counters(vmstat, cb_have_ksm()));
 	return k;
 }
 

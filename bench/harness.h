@@ -75,6 +75,7 @@ int cb_tracepoint_id(const char *sys, const char *name, char *why, size_t whylen
 /* env.c */
 json_t *cb_env_collect(void);
 const char *cb_era_by_version(const char *release);
+json_t *cb_era_by_counters(json_t *vmstat, bool have_ksm);
 bool cb_have_swap(void);
 bool cb_have_ksm(void);
 bool cb_have_iouring(char *why, size_t len);

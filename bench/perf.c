@@ -47,8 +47,11 @@ int cb_tracepoint_id(const char *sys, const char *name, char *why, size_t whylen
 			return id;
 		}
 	}
-	snprintf(why, whylen, "tracepoint %s:%s not found (tracefs not mounted or no such event)",
-		 sys, name);
+	if (access("/sys/kernel/tracing/events", F_OK) && access("/sys/kernel/debug/tracing/events", F_OK))
+		snprintf(why, whylen, "tracefs not mounted (as root, 'cowbench run' mounts it for "
+			 "the run and unmounts it afterwards)");
+	else
+		snprintf(why, whylen, "no tracepoint %s:%s on this kernel", sys, name);
 	return -1;
 }
 

@@ -150,16 +150,18 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 {
 	char err[256], why[256] = "";
 	union cb_val *vals = cb_workload_values(w, o, err, sizeof err);
-	json_t *wj = json_pack("{s:s, s:s, s:s, s:o, s:[]}", "name", w->name, "summary",
+	json_t *wj = json_pack("{s:s, s:s, s:s, s:o, s:[]}", "name", w->name, "description",
 			       w->summary, "scenarios", w->scenarios ? w->scenarios : "",
 			       "params", cb_workload_params(w, vals), "reps");
 	const char *miss = missing_need(w->needs, why, sizeof why);
 	json_object_set_new(wj, "skipped", miss ? json_string(miss) : json_null());
 	for (int rep = 0; !miss && rep < o->reps; rep++) {
-		fprintf(stderr, "\r%s: rep %d/%d ", w->name, rep + 1, o->reps);
+		if (isatty(2))
+			fprintf(stderr, "\r%s: rep %d/%d ", w->name, rep + 1, o->reps);
 		json_array_append_new(json_object_get(wj, "reps"), run_rep(w, vals, rep, o));
 	}
-	fprintf(stderr, "\r%*s\r", 40, "");
+	if (isatty(2))
+		fprintf(stderr, "\r%*s\r", 40, "");
 	json_object_set_new(wj, "summary", cb_result_summary(json_object_get(wj, "reps")));
 	free(vals);
 	return wj;
@@ -189,6 +191,30 @@ json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char
 	if (journal)
 		cb_journal_restore(false);
 	return wj;
+}
+
+static uint64_t mem_available(void)
+{
+	char *s = cb_read_file("/proc/meminfo", NULL);
+	json_t *mi = cb_parse_meminfo(s ? s : "");
+	free(s);
+	uint64_t v = (uint64_t)json_integer_value(json_object_get(mi, "MemAvailable"));
+	json_decref(mi);
+	return v;
+}
+
+/* A size beyond half of the available memory could OOM the host. */
+static void check_sizes(const struct cb_workload *w, const union cb_val *v, bool force)
+{
+	uint64_t safe = mem_available() / 2;
+	for (int i = 0; w->opts && w->opts[i].name; i++) {
+		if (w->opts[i].type != CB_OPT_SIZE || force || !safe || v[i].u <= safe)
+			continue;
+		cb_die_usage("%s: %s=%llu MiB exceeds the safe share of memory (%llu MiB, half of "
+			     "MemAvailable); use --force to run it anyway", w->name,
+			     w->opts[i].name, (unsigned long long)(v[i].u >> 20),
+			     (unsigned long long)(safe >> 20));
+	}
 }
 
 static void check_out_dir(const char *path)
@@ -222,6 +248,7 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		union cb_val *v = cb_workload_values(ws[k], o, err, sizeof err);
 		if (!v)
 			cb_die_usage("%s: %s", ws[k]->name, err);
+		check_sizes(ws[k], v, o->force);
 		free(v);
 	}
 	json_t *env = cb_env_collect();

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/vm/lib.sh - boot a Debian kernel (from scripts/kernels/fetch) under QEMU
 # with a busybox initramfs, run a payload inside and bring back its results on a
 # raw "results" disk (a tar stream written to the disk, untarred on the host;
@@ -44,7 +45,8 @@ VM_QEMU=${VM_QEMU:-qemu-system-x86_64}
 if ! declare -p VM_FILES >/dev/null 2>&1; then VM_FILES=(); fi
 if ! declare -p VM_DRIVES >/dev/null 2>&1; then VM_DRIVES=(); fi
 if ! declare -p VM_QEMU_ARGS >/dev/null 2>&1; then VM_QEMU_ARGS=(); fi
-VM_LAST_SECONDS=
+VM_LAST_SECONDS=  # wall seconds of the last vm_run (for callers)
+export VM_LAST_SECONDS
 
 vm_log() { echo "vm: $*" >&2; }
 vm_die() { echo "vm: error: $*" >&2; exit 1; }
@@ -308,7 +310,7 @@ vm_extract_results() {
 	local disk=$1 out=$2
 	mkdir -p "$out"
 	tar -x -f "$disk" -C "$out" 2>/dev/null || true
-	if [ "$(cat "$out/vm-status" 2>/dev/null)" != done ]; then
+	if [ "$(cat "$out/vm-status" 2>/dev/null)" != "done" ]; then
 		vm_log "no results on $disk (the guest did not finish)"
 		return 1
 	fi
