@@ -1,0 +1,34 @@
+#!/bin/bash
+# Installs what cowbench needs (Debian bookworm packages) and builds it.
+#   scripts/setup.sh              -> build/ (release build)
+#   scripts/setup.sh --sanitize   -> build-asan/ (ASan + UBSan, for CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake pkg-config git
+	libjansson-dev libhwloc-dev libnuma-dev liburing-dev libpfm4-dev libcmocka-dev
+	gnuplot-nox python3 python3-jsonschema util-linux procps kmod)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "setup: missing packages; run as root: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+dir=build
+args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [[ ${1:-} == --sanitize ]]; then
+	dir=build-asan
+	args=(-DCMAKE_BUILD_TYPE=Debug -DCOWBENCH_SANITIZE=ON)
+fi
+cmake -S . -B "$dir" "${args[@]}" >/dev/null
+cmake --build "$dir" -j"$(nproc)"
+echo "setup: built $dir/cowbench"
