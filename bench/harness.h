@@ -22,6 +22,7 @@ struct cb_run_opts {
 	const char **events;  /* extra perf events named with --event */
 	int nevents;
 	bool force;
+	unsigned timeout;     /* watchdog seconds per repetition; 0: none */
 };
 
 struct cb_ctx {

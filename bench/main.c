@@ -37,6 +37,8 @@ static const struct cb_opt run_opts[] = {
 	  .help = "workload option key=value or workload.key=value (repeatable)" },
 	{ .name = "event", .type = CB_OPT_STR, .shortopt = 'e', .flags = CB_OPTF_MULTI,
 	  .help = "extra perf event (libpfm4 name or sys:tracepoint; repeatable)" },
+	{ .name = "timeout", .type = CB_OPT_U64, .def = "600", .min = 0, .max = 86400,
+	  .help = "watchdog: abort (and restore) when one repetition takes longer (0: off)" },
 	{ .name = "force", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
 	  .help = "allow sizes beyond the safe share of memory" },
 	{ .name = "help", .type = CB_OPT_BOOL, .help = "show this help", .shortopt = 'h',
@@ -156,6 +158,7 @@ static int cmd_run(struct cb_cmdline *cl)
 	o.events = cl->multi[opt_i(run_opts, "event")];
 	o.nevents = cl->nmulti[opt_i(run_opts, "event")];
 	o.force = cl->vals[opt_i(run_opts, "force")].b;
+	o.timeout = (unsigned)cl->vals[opt_i(run_opts, "timeout")].u;
 	int io = opt_i(run_opts, "out");
 	return cb_runner_run(cl->pos, cl->npos, &o, cl->given[io] ? cl->vals[io].s : NULL, "run");
 }

@@ -18,8 +18,24 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+static const char *watched = "";
+
+/* The watchdog: a workload that hangs must not hold the machine's settings
+ * hostage. Its children die with us (PR_SET_PDEATHSIG). */
+static void on_alarm(int sig)
+{
+	(void)sig;
+	const char *m1 = "\ncowbench: watchdog: workload ", *m2 = " exceeded --timeout; aborting\n";
+	if (write(2, m1, strlen(m1)) < 0 || write(2, watched, strlen(watched)) < 0 ||
+	    write(2, m2, strlen(m2)) < 0)
+		_exit(124);
+	cb_journal_restore_signal();
+	_exit(124);
+}
+
 static void install_signals(void)
 {
+	signal(SIGALRM, on_alarm);
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -158,7 +174,10 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 	for (int rep = 0; !miss && rep < o->reps; rep++) {
 		if (isatty(2))
 			fprintf(stderr, "\r%s: rep %d/%d ", w->name, rep + 1, o->reps);
+		watched = w->name;
+		alarm(o->timeout);
 		json_array_append_new(json_object_get(wj, "reps"), run_rep(w, vals, rep, o));
+		alarm(0);
 	}
 	if (isatty(2))
 		fprintf(stderr, "\r%*s\r", 40, "");
