@@ -1,8 +1,10 @@
 /* The pin backend table and what every backend shares: opening, closing,
  * and the coherency check of the device's view against the process's. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pin.h"
 
@@ -20,15 +22,19 @@ int cb_pin_open(struct cb_pin *p, const struct cb_pin_ops *ops, void *buf, size_
 		char *why, size_t whylen)
 {
 	*p = (struct cb_pin){ .ops = ops, .buf = buf, .len = len };
-	p->scratch = malloc(CB_PIN_CHUNK);
-	if (!p->scratch) {
-		snprintf(why, whylen, "out of memory");
+	p->scratch = mmap(NULL, CB_PIN_CHUNK, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->scratch == MAP_FAILED) {
+		p->scratch = NULL;
+		snprintf(why, whylen, "mmap: %s", strerror(errno));
 		return -1;
 	}
-	/* Fault the scratch in now, not inside the measured phase. */
+	/* Faulted in now, and not shared with a forked child, so that the
+	 * device read adds no faults of its own to the measured phase. */
+	madvise(p->scratch, CB_PIN_CHUNK, MADV_DONTFORK);
 	memset(p->scratch, 0, CB_PIN_CHUNK);
 	if (ops->setup(p, why, whylen)) {
-		free(p->scratch);
+		munmap(p->scratch, CB_PIN_CHUNK);
 		ops->teardown(p);
 		p->ops = NULL;
 		return -1;
@@ -40,7 +46,8 @@ void cb_pin_close(struct cb_pin *p)
 {
 	if (p->ops)
 		p->ops->teardown(p);
-	free(p->scratch);
+	if (p->scratch)
+		munmap(p->scratch, CB_PIN_CHUNK);
 	p->scratch = NULL;
 	p->ops = NULL;
 }
