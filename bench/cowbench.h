@@ -96,5 +96,9 @@ void cb_fresh_write(void *page, uint64_t tag);
 /* System changes, journaled so that `cowbench restore` can undo them. */
 int cb_sys_write(struct cb_ctx *c, const char *path, const char *value);
 int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind);
+/* Like cb_need_swap, but without swap only `why` is set: the caller skips
+ * the one phase that needs it. 0 when swap of that kind is active. */
+int cb_want_swap(struct cb_ctx *c, size_t min_bytes, const char *kind, char *why,
+		 size_t whylen);
 
 #endif

@@ -117,6 +117,7 @@ json_t *cb_ctx_finish(struct cb_ctx *c);
 extern volatile int cb_stop_requested;
 
 /* runner.c */
+void cb_install_signals(void);
 int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		  const char *out_path, const char *mode);
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,

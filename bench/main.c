@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "probes.h"
 
 struct cmd {
 	const char *name;
@@ -163,6 +164,27 @@ static int cmd_run(struct cb_cmdline *cl)
 	return cb_runner_run(cl->pos, cl->npos, &o, cl->given[io] ? cl->vals[io].s : NULL, "run");
 }
 
+/* The probes change swap and KSM through the journal, like a run. */
+static int cmd_probe(struct cb_cmdline *cl)
+{
+	char err[256];
+	if (cb_is_root() && cb_journal_begin(err, sizeof err)) {
+		fprintf(stderr, "cowbench: %s\n", err);
+		return 1;
+	}
+	cb_install_signals();
+	json_t *fp = cb_fingerprint_collect();
+	int rc = cb_journal_active() ? cb_journal_restore(false) : 0;
+	if (cl->vals[opt_i(env_opts, "json")].b) {
+		json_dumpf(fp, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		cb_fingerprint_print(fp, stdout, false);
+	}
+	json_decref(fp);
+	return rc;
+}
+
 static int cmd_restore(struct cb_cmdline *cl)
 {
 	(void)cl;
@@ -178,6 +200,8 @@ static const struct cmd commands[] = {
 	{ "run", "run workloads and write one result document",
 	  "[WORKLOAD...] [--reps N] [--size SIZE] [--out FILE] [-o key=value]...", run_opts,
 	  cmd_run },
+	{ "probe", "run the policy-fingerprint probes and classify the kernel's COW era",
+	  "[--json]", env_opts, cmd_probe },
 	{ "restore", "undo every system change a crashed run left behind", "", no_opts,
 	  cmd_restore },
 	{ NULL, NULL, NULL, NULL, NULL }

@@ -8,8 +8,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-
+#include "probes.h"
 
 static void on_signal(int sig)
 {
@@ -33,7 +32,8 @@ static void on_alarm(int sig)
 	_exit(124);
 }
 
-static void install_signals(void)
+/* A signal undoes the journal's changes, then kills as usual. */
+void cb_install_signals(void)
 {
 	signal(SIGALRM, on_alarm);
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -277,10 +277,14 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		fprintf(stderr, "cowbench: %s\n", err);
 		return 1;
 	}
-	install_signals();
+	cb_install_signals();
 	if (cb_is_root())
 		cb_tracefs_ensure();
 	json_t *doc = cb_result_new(env);
+	/* Every result says how the kernel behaved, not only what it is. */
+	json_t *fp = cb_fingerprint_collect();
+	cb_fingerprint_print(fp, stdout, true);
+	json_object_set_new(doc, "fingerprint", fp);
 	json_object_set_new(doc, "mode", json_string(mode));
 	json_object_set_new(doc, "pfn_tracking", json_boolean(cb_is_root()));
 	if (!cb_is_root())
