@@ -87,8 +87,8 @@ static int make_dir(struct cb_ctx *c, const char *root)
 {
 	char p[256];
 	snprintf(p, sizeof p, "%s/cowbench-%d", root, (int)getpid());
-	if (cg_path[0] && !strcmp(p, cg_path))
-		return 0; /* an earlier repetition made it */
+	if (!strcmp(p, cg_path) && access(p, F_OK) == 0)
+		return 0; /* an earlier repetition of this run made it */
 	if (cb_journal_cgroup(p))
 		return cb_fail(c, "cannot journal cgroup %s: %s", p, strerror(errno));
 	if (mkdir(p, 0755) && errno != EEXIST)
@@ -136,4 +136,25 @@ int cb_cgroup_enter(struct cb_ctx *c, pid_t pid)
 		return cb_fail(c, "cannot move pid %d into %s: %s", (int)pid, cg_path,
 			       strerror(errno));
 	return 0;
+}
+
+int cb_cgroup_stat(const char *key, uint64_t *value)
+{
+	if (!cg_path[0])
+		return -1;
+	char p[320];
+	snprintf(p, sizeof p, "%s/memory.stat", cg_path);
+	char *s = cb_read_file(p, NULL);
+	int rc = -1;
+	size_t n = strlen(key);
+	for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned long long v;
+		if (!strncmp(l, key, n) && l[n] == ' ' && sscanf(l + n, "%llu", &v) == 1) {
+			*value = v;
+			rc = 0;
+			break;
+		}
+	}
+	free(s);
+	return rc;
 }

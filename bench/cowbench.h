@@ -109,6 +109,9 @@ int cb_cgroup_enter(struct cb_ctx *c, pid_t pid);
 const char *cb_cgroup_mode(void);
 /* The cgroup's directory after cb_cgroup_create, else NULL. */
 const char *cb_cgroup_path(void);
+/* One line of the cgroup's memory.stat ("pgscan", "swap", ...); -1 when
+ * absent (v1 has no pgscan/pgsteal). */
+int cb_cgroup_stat(const char *key, uint64_t *value);
 
 /* Samples a workload may take during a phase (e.g. for metrics over time). */
 uint64_t cb_swapcached_bytes(void);
@@ -118,5 +121,11 @@ uint64_t cb_mem_available_bytes(void);
  * a standard key ("copied", "extra_copies", ...), or "counters.<name>";
  * NAN when absent. */
 double cb_phase_value(const struct cb_ctx *c, const char *phase, const char *key);
+/* The PFN this process maps at addr right now; 0 when not present. For
+ * per-write attribution the phase tracker cannot give (it compares only
+ * the phase's ends). */
+uint64_t cb_pfn_of(const void *addr);
+/* Whether an (old) page is an anonymous swap-cache page right now. */
+bool cb_pfn_in_swapcache(uint64_t pfn);
 
 #endif
