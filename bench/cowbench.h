@@ -95,10 +95,41 @@ void cb_fresh_write(void *page, uint64_t tag);
 
 /* System changes, journaled so that `cowbench restore` can undo them. */
 int cb_sys_write(struct cb_ctx *c, const char *path, const char *value);
+/* kind: NULL/"any" (any active swap, else a file), "file" (not zram) or
+ * "zram" (a zram device of this run). Notes "swap_kind": the device type
+ * that receives the pages (file, partition, zram). */
 int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind);
 /* Like cb_need_swap, but without swap only `why` is set: the caller skips
  * the one phase that needs it. 0 when swap of that kind is active. */
 int cb_want_swap(struct cb_ctx *c, size_t min_bytes, const char *kind, char *why,
 		 size_t whylen);
+
+/* A memory cgroup of this run (v2 memory.max or v1 memory.limit_in_bytes),
+ * journaled; restore kills what is left in it and removes it. The limit is
+ * capped to half of MemAvailable. Only children go in, never the harness. */
+int cb_cgroup_create(struct cb_ctx *c, uint64_t limit_bytes);
+int cb_cgroup_enter(struct cb_ctx *c, pid_t pid);
+/* "v1", "v2" or NULL when there is no usable memory controller. */
+const char *cb_cgroup_mode(void);
+/* The cgroup's directory after cb_cgroup_create, else NULL. */
+const char *cb_cgroup_path(void);
+/* One line of the cgroup's memory.stat ("pgscan", "swap", ...); -1 when
+ * absent (v1 has no pgscan/pgsteal). */
+int cb_cgroup_stat(const char *key, uint64_t *value);
+
+/* Samples a workload may take during a phase (e.g. for metrics over time). */
+uint64_t cb_swapcached_bytes(void);
+uint64_t cb_mem_available_bytes(void);
+
+/* A number the harness recorded for an ended phase of this repetition:
+ * a standard key ("copied", "extra_copies", ...), or "counters.<name>";
+ * NAN when absent. */
+double cb_phase_value(const struct cb_ctx *c, const char *phase, const char *key);
+/* The PFN this process maps at addr right now; 0 when not present. For
+ * per-write attribution the phase tracker cannot give (it compares only
+ * the phase's ends). */
+uint64_t cb_pfn_of(const void *addr);
+/* Whether an (old) page is an anonymous swap-cache page right now. */
+bool cb_pfn_in_swapcache(uint64_t pfn);
 
 #endif

@@ -97,6 +97,7 @@ int cb_journal_write(const char *path, const char *value);
 int cb_journal_swapfile(const char *path);
 int cb_journal_cgroup(const char *path);
 int cb_journal_mount(const char *target);
+int cb_journal_zram(const char *dev, const char *hot_id);
 int cb_journal_restore(bool verbose);
 void cb_journal_restore_signal(void);
 bool cb_journal_active(void);
@@ -104,6 +105,12 @@ bool cb_journal_active(void);
 /* sysctl.c: system settings through the journal */
 int cb_swapfile_create(size_t bytes, char *path, size_t pathlen, char *err, size_t errlen);
 const char *cb_swap_kind(void);
+int cb_run_quiet(char *const argv[]);
+
+/* swapdev.c: zram swap and swap-device facts */
+int cb_zram_create(size_t bytes, char *dev, size_t len, char *err, size_t errlen);
+const char *cb_zram_ours(void);
+const char *cb_swap_kind_used(char *name, size_t len);
 int cb_tracefs_ensure(void);
 
 /* registry.c */

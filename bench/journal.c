@@ -19,7 +19,7 @@
 #define MAX_ENTRIES 256
 
 struct entry {
-	char kind; /* W write, S swap file, C cgroup, M mount */
+	char kind; /* W write, S swap file, C cgroup, M mount, Z zram swap */
 	char path[256];
 	char value[256];
 };
@@ -68,7 +68,7 @@ static int parse_line(char *line, struct entry *e)
 	e->kind = line[0];
 	snprintf(e->path, sizeof e->path, "%s", t1 + 1);
 	snprintf(e->value, sizeof e->value, "%s", t2 ? t2 + 1 : "");
-	return strchr("WSCM", e->kind) ? 0 : -1;
+	return strchr("WSCMZ", e->kind) ? 0 : -1;
 }
 
 /* Loads the journal file into memory; returns the owner pid or -1. */
@@ -178,6 +178,9 @@ int cb_journal_write(const char *path, const char *value)
 int cb_journal_swapfile(const char *path) { return append('S', path, NULL); }
 int cb_journal_cgroup(const char *path) { return append('C', path, NULL); }
 int cb_journal_mount(const char *target) { return append('M', target, NULL); }
+/* dev is /dev/zramN; hot_id is "N" when the device was hot-added for this
+ * run (restore removes it again), "" when it existed before (reset only). */
+int cb_journal_zram(const char *dev, const char *hot_id) { return append('Z', dev, hot_id); }
 
 /* --- restore: async-signal-safe from here on --- */
 
@@ -215,17 +218,52 @@ static void kill_cgroup_procs(const char *cg)
 	}
 }
 
+static int write_str(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+/* swapoff, reset (frees the compressed pages), and remove a hot-added
+ * device; every step tolerates a device that is already gone. */
+static int undo_zram(const struct entry *e)
+{
+	if (swapoff(e->path) && errno != EINVAL && errno != ENOENT)
+		return -1;
+	const char *name = strrchr(e->path, '/');
+	if (!name)
+		return -1;
+	char p[300];
+	strcpy(p, "/sys/block");
+	strcat(p, name);
+	if (access(p, F_OK))
+		return 0;
+	strcat(p, "/reset");
+	int rc = 0;
+	for (int i = 0; i < 50; i++) {
+		rc = write_str(p, "1");
+		if (!rc)
+			break;
+		pause_ms(20); /* EBUSY while swapoff's last references drain */
+	}
+	if (rc)
+		return -1;
+	if (e->value[0] && write_str("/sys/class/zram-control/hot_remove", e->value))
+		return -1;
+	return 0;
+}
+
 static int undo(const struct entry *e)
 {
 	switch (e->kind) {
-	case 'W': {
-		int fd = open(e->path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		ssize_t n = write(fd, e->value, strlen(e->value));
-		close(fd);
-		return n == (ssize_t)strlen(e->value) ? 0 : -1;
-	}
+	case 'W':
+		return write_str(e->path, e->value);
+	case 'Z':
+		return undo_zram(e);
 	case 'S':
 		if (swapoff(e->path) && errno != EINVAL && errno != ENOENT)
 			return -1;

@@ -24,7 +24,7 @@ int cb_sys_write(struct cb_ctx *c, const char *path, const char *value)
 	return 0;
 }
 
-static int run_quiet(char *const argv[])
+int cb_run_quiet(char *const argv[])
 {
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
@@ -76,11 +76,12 @@ int cb_swapfile_create(size_t bytes, char *path, size_t pathlen, char *err, size
 		return -1;
 	}
 	char *argv[] = { "mkswap", path, NULL };
-	if (run_quiet(argv)) {
+	if (cb_run_quiet(argv)) {
 		snprintf(err, errlen, "mkswap %s failed", path);
 		return -1;
 	}
-	if (swapon(path, 0)) {
+	/* High priority: pages go here even next to another active device. */
+	if (swapon(path, SWAP_FLAG_PREFER | (32000 & SWAP_FLAG_PRIO_MASK))) {
 		snprintf(err, errlen, "swapon %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -108,20 +109,54 @@ const char *cb_swap_kind(void)
 	return kind;
 }
 
+/* Records which device receives the pages: on 5.10 a zram device (no swap
+ * cache) and a disk swap give opposite S3a answers. */
+static void note_kind(struct cb_ctx *c)
+{
+	char name[256] = "";
+	const char *kind = cb_swap_kind_used(name, sizeof name);
+	cb_note(c, "swap_kind", "%s", kind);
+	cb_note(c, "swap_device", "%s", name);
+}
+
+static int create_zram(struct cb_ctx *c, size_t bytes)
+{
+	char dev[64], err[256];
+	if (cb_zram_create(bytes, dev, sizeof dev, err, sizeof err))
+		return cb_skip(c, "needs zram swap: %s", err);
+	cb_note(c, "swap", "zram %s (%zu MiB, created for this run)", dev, bytes >> 20);
+	note_kind(c);
+	return 0;
+}
+
+/* kind NULL or "any": any active swap; "file": an active swap that is not
+ * zram, else a new swap file; "zram": a zram device of this run, else a
+ * new one. Created devices are journaled and preferred by priority. */
 int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind)
 {
 	const char *have = cb_swap_kind();
-	bool want_cache = kind && !strcmp(kind, "file");
-	if (strcmp(have, "none") && !(want_cache && !strcmp(have, "zram"))) {
+	bool want_file = kind && !strcmp(kind, "file");
+	bool want_zram = kind && !strcmp(kind, "zram");
+	if (want_zram && cb_zram_ours()) {
+		cb_note(c, "swap", "zram %s (created earlier in this run)", cb_zram_ours());
+		note_kind(c);
+		return 0;
+	}
+	if (!want_zram && strcmp(have, "none") && !(want_file && !strcmp(have, "zram"))) {
 		cb_note(c, "swap", "%s (already active)", have);
+		note_kind(c);
 		return 0;
 	}
 	if (!cb_journal_active())
-		return cb_skip(c, "needs swap: none active and not root to create a swap file");
+		return cb_skip(c, "needs %s swap: not root (no journal) to create it",
+			       want_zram ? "zram" : "a");
+	if (want_zram)
+		return create_zram(c, min_bytes);
 	char path[256], err[256];
 	if (cb_swapfile_create(min_bytes, path, sizeof path, err, sizeof err))
 		return cb_skip(c, "needs swap: %s", err);
 	cb_note(c, "swap", "file %s (%zu MiB, created for this run)", path, min_bytes >> 20);
+	note_kind(c);
 	return 0;
 }
 

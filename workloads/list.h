@@ -3,4 +3,6 @@
  * Order is the order of `cowbench list` and of a default `cowbench run`. */
 #define CB_WORKLOADS(X) \
 	X(fork_basic) \
+	X(swap_thrash) \
+	X(reclaim_pressure) \
 	X(longterm_pin)

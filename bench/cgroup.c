@@ -1,0 +1,160 @@
+/* A memory-capped cgroup for the children of a run, on cgroup v2 (a
+ * unified hierarchy with the memory controller) or v1 (the memory
+ * controller's own hierarchy). One cgroup per run, named after the
+ * harness pid and reused by every repetition; the journal removes it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Below this a child cannot even fault in its stack and libc. */
+#define CB_CGROUP_MIN_LIMIT (4ull << 20)
+
+static char cg_path[256];
+static bool cg_v2;
+
+static bool has_word(const char *path, const char *word)
+{
+	char *s = cb_read_file(path, NULL);
+	bool yes = false;
+	for (char *t = s ? strtok(s, " \n") : NULL; t; t = strtok(NULL, " \n"))
+		yes |= !strcmp(t, word);
+	free(s);
+	return yes;
+}
+
+/* The v2 root whose children get a memory controller, or NULL. */
+static const char *v2_root(void)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+		char p[128];
+		snprintf(p, sizeof p, "%s/cgroup.subtree_control", roots[i]);
+		if (has_word(p, "memory"))
+			return roots[i];
+	}
+	return NULL;
+}
+
+static const char *v1_root(void)
+{
+	return access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) ? NULL
+									     : "/sys/fs/cgroup/memory";
+}
+
+const char *cb_cgroup_mode(void)
+{
+	return v2_root() ? "v2" : v1_root() ? "v1" : NULL;
+}
+
+const char *cb_cgroup_path(void)
+{
+	return cg_path[0] ? cg_path : NULL;
+}
+
+static int write_in(const char *file, const char *value)
+{
+	char p[320];
+	snprintf(p, sizeof p, "%s/%s", cg_path, file);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+static uint64_t safe_limit(struct cb_ctx *c, uint64_t want)
+{
+	uint64_t cap = cb_mem_available_bytes() / 2;
+	if (cap && want > cap) {
+		cb_note(c, "cgroup_limit_capped", "%llu MiB asked, %llu MiB used (half of "
+			"MemAvailable)", (unsigned long long)(want >> 20),
+			(unsigned long long)(cap >> 20));
+		return cap;
+	}
+	return want;
+}
+
+static int make_dir(struct cb_ctx *c, const char *root)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s/cowbench-%d", root, (int)getpid());
+	if (!strcmp(p, cg_path) && access(p, F_OK) == 0)
+		return 0; /* an earlier repetition of this run made it */
+	if (cb_journal_cgroup(p))
+		return cb_fail(c, "cannot journal cgroup %s: %s", p, strerror(errno));
+	if (mkdir(p, 0755) && errno != EEXIST)
+		return cb_skip(c, "cannot create cgroup %s: %s", p, strerror(errno));
+	snprintf(cg_path, sizeof cg_path, "%s", p);
+	return 0;
+}
+
+int cb_cgroup_create(struct cb_ctx *c, uint64_t limit_bytes)
+{
+	if (!cb_journal_active())
+		return cb_skip(c, "a memory cgroup needs root (no journal)");
+	const char *root = v2_root();
+	cg_v2 = root != NULL;
+	if (!root && !(root = v1_root()))
+		return cb_skip(c, "no cgroup memory controller (neither v2 with 'memory' in "
+			       "cgroup.subtree_control nor v1 at /sys/fs/cgroup/memory)");
+	if (limit_bytes < CB_CGROUP_MIN_LIMIT)
+		return cb_fail(c, "cgroup limit %llu bytes is below %llu",
+			       (unsigned long long)limit_bytes,
+			       (unsigned long long)CB_CGROUP_MIN_LIMIT);
+	uint64_t limit = safe_limit(c, limit_bytes);
+	if (make_dir(c, root))
+		return -1;
+	char v[32];
+	snprintf(v, sizeof v, "%llu", (unsigned long long)limit);
+	int rc = cg_v2 ? write_in("memory.max", v) || write_in("memory.swap.max", "max")
+		       : write_in("memory.limit_in_bytes", v);
+	if (rc)
+		return cb_fail(c, "cannot set the limit of %s: %s", cg_path, strerror(errno));
+	cb_note(c, "cgroup", "%s %s limit %llu MiB", cg_v2 ? "v2" : "v1", cg_path,
+		(unsigned long long)(limit >> 20));
+	return 0;
+}
+
+int cb_cgroup_enter(struct cb_ctx *c, pid_t pid)
+{
+	if (!cg_path[0])
+		return cb_fail(c, "cb_cgroup_enter before cb_cgroup_create");
+	if (pid == getpid())
+		return cb_fail(c, "the harness itself never enters the workload cgroup");
+	char v[24];
+	snprintf(v, sizeof v, "%d", (int)pid);
+	if (write_in("cgroup.procs", v))
+		return cb_fail(c, "cannot move pid %d into %s: %s", (int)pid, cg_path,
+			       strerror(errno));
+	return 0;
+}
+
+int cb_cgroup_stat(const char *key, uint64_t *value)
+{
+	if (!cg_path[0])
+		return -1;
+	char p[320];
+	snprintf(p, sizeof p, "%s/memory.stat", cg_path);
+	char *s = cb_read_file(p, NULL);
+	int rc = -1;
+	size_t n = strlen(key);
+	for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned long long v;
+		if (!strncmp(l, key, n) && l[n] == ' ' && sscanf(l + n, "%llu", &v) == 1) {
+			*value = v;
+			rc = 0;
+			break;
+		}
+	}
+	free(s);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/* reclaim-pressure on this 6.18 kernel: after fork + child exit the writer
+ * reuses its pages (~0 copies), also while a hog keeps the shared cgroup
+ * at its limit and reclaim runs; latency and per-GiB metrics are reported;
+ * the swap file and the cgroup are gone afterwards. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+
+static double metric(json_t *phase, const char *key, const char *unit)
+{
+	json_t *m = json_object_get(json_object_get(phase, "metrics"), key);
+	if (!m)
+		fail_msg("no metric %s", key);
+	assert_string_equal(json_string_value(json_object_get(m, "unit")), unit);
+	return json_number_value(json_object_get(m, "value"));
+}
+
+static void test_reclaim_pressure(void **state)
+{
+	(void)state;
+	TU_NEED_ROOT();
+	json_t *w = tu_run("reclaim-pressure", 3, NULL, 0);
+	for (int rep = 0; rep < 3; rep++) {
+		json_t *r = json_array_get(json_object_get(w, "reps"), (size_t)rep);
+		assert_true(json_is_null(json_object_get(r, "error")));
+		assert_true(json_is_null(json_object_get(r, "skipped")));
+		json_t *b = tu_phase(w, rep, "baseline-write");
+		long long pages = tu_int(b, "pages");
+		assert_true(tu_int(b, "copied") <= pages / 50); /* S2: reuse */
+		json_t *p = tu_phase(w, rep, "write-under-reclaim");
+		double present = metric(p, "writes_on_present_pages", "pages");
+		double swapins = metric(p, "writes_swapping_in", "pages");
+		assert_true(present + swapins == (double)pages);
+		assert_true(present >= pages / 2);
+		assert_true(metric(p, "present_pages_copied", "pages") <= present / 20);
+		/* reclaim really ran in the cgroup while the worker wrote */
+		assert_true(metric(p, "workingset_refault_anon", "pages") > 0);
+		double p50 = metric(p, "write_p50", "ns"), p99 = metric(p, "write_p99", "ns");
+		assert_true(p50 > 0 && p50 <= p99 && p99 <= metric(p, "write_max", "ns"));
+		json_t *cap = tu_phase(w, rep, "capacity");
+		assert_true(metric(cap, "extra_memory", "MiB/GiB") <= 1024.0 / 20);
+		assert_true(metric(cap, "extra_swap_io", "MiB/GiB") >= 0);
+		assert_true(metric(cap, "swap_io_total", "MiB/GiB") > 0);
+	}
+	json_decref(w);
+	char *s = cb_read_file("/proc/swaps", NULL);
+	assert_null(strstr(s, "cowbench"));
+	free(s);
+	char cg[64];
+	snprintf(cg, sizeof cg, "/sys/fs/cgroup/memory/cowbench-%d", (int)getpid());
+	assert_int_not_equal(access(cg, F_OK), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reclaim_pressure),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,103 @@
+/* swap-thrash on this 6.18 kernel (measured.md): MADV_PAGEOUT -> read
+ * fault -> write copies ~0 pages and takes no write fault at all (6.11+
+ * maps an exclusive swap-in writable on the read fault); a direct write to
+ * a swapped-out page reuses the swap-cache page (0 copied). Nothing of the
+ * swap file or cgroup is left afterwards. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "testutil.h"
+
+static double metric(json_t *phase, const char *key)
+{
+	json_t *m = json_object_get(json_object_get(phase, "metrics"), key);
+	if (!m)
+		fail_msg("no metric %s", key);
+	return json_number_value(json_object_get(m, "value"));
+}
+
+static void assert_nothing_left(void)
+{
+	char *s = cb_read_file("/proc/swaps", NULL);
+	assert_non_null(s);
+	assert_null(strstr(s, "cowbench"));
+	free(s);
+	DIR *d = opendir("/sys/fs/cgroup/memory");
+	struct dirent *e;
+	char mine[64];
+	snprintf(mine, sizeof mine, "cowbench-%d", (int)getpid());
+	while (d && (e = readdir(d)))
+		assert_string_not_equal(e->d_name, mine);
+	if (d)
+		closedir(d);
+}
+
+static void test_pageout_file(void **state)
+{
+	(void)state;
+	TU_NEED_ROOT();
+	const char *kv[] = { "pressure=pageout", "swap=file", "rounds=0" };
+	json_t *w = tu_run("swap-thrash", 3, kv, 3);
+	for (int rep = 0; rep < 3; rep++) {
+		json_t *r = json_array_get(json_object_get(w, "reps"), (size_t)rep);
+		assert_true(json_is_null(json_object_get(r, "error")));
+		assert_true(json_is_null(json_object_get(r, "skipped")));
+		assert_string_equal(json_string_value(json_object_get(json_object_get(r, "notes"),
+								    "swap_kind")), "file");
+		json_t *rd = tu_phase(w, rep, "S3a-read");
+		long long pages = tu_int(rd, "pages");
+		/* pageout unmapped every page: the read swaps all of them in */
+		assert_int_equal(tu_int(rd, "swapped_in"), pages);
+		json_t *wr = tu_phase(w, rep, "S3a-write");
+		assert_true(tu_int(wr, "copied") <= pages / 50);
+		assert_true(tu_int(wr, "reused") >= pages * 95 / 100);
+		/* 6.11+: no write fault after an exclusive read swap-in */
+		assert_true(metric(wr, "worker_faults") <= pages / 50);
+		json_t *b = tu_phase(w, rep, "S3b-pageout-write");
+		assert_int_equal(tu_int(b, "copied"), 0);
+		assert_true(tu_int(b, "reused") >= pages * 95 / 100);
+		assert_true(metric(b, "worker_faults") >= pages); /* one write fault per page */
+		assert_true(metric(b, "throughput") > 0);
+	}
+	json_decref(w);
+	assert_nothing_left();
+}
+
+static void test_cgroup(void **state)
+{
+	(void)state;
+	TU_NEED_ROOT();
+	const char *kv[] = { "pressure=cgroup" };
+	json_t *w = tu_run("swap-thrash", 2, kv, 1);
+	json_t *r = json_array_get(json_object_get(w, "reps"), 0);
+	assert_true(json_is_null(json_object_get(r, "error")));
+	assert_true(json_is_null(json_object_get(r, "skipped")));
+	if (!strcmp(json_string_value(json_object_get(json_object_get(r, "notes"), "pressure")),
+		    "cgroup")) {
+		for (int rep = 0; rep < 2; rep++) {
+			json_t *rd = tu_phase(w, rep, "S3a-read");
+			long long pages = tu_int(rd, "pages");
+			/* the limit pushed the oldest pages (the windows) out */
+			assert_true(tu_int(rd, "swapped_in") >= pages / 2);
+			json_t *wr = tu_phase(w, rep, "S3a-write");
+			assert_true(tu_int(wr, "copied") <= pages / 50);
+			json_t *b = tu_phase(w, rep, "S3b-write");
+			assert_true(tu_int(b, "swapped_in") >= pages / 2);
+			json_t *f = tu_phase(w, rep, "fill");
+			assert_true(json_integer_value(json_object_get(json_object_get(f, "counters"),
+								       "pswpout")) > 0);
+		}
+	}
+	json_decref(w);
+	assert_nothing_left();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pageout_file),
+		cmocka_unit_test(test_cgroup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
