@@ -268,7 +268,7 @@ static void fill(struct an_result *r)
 	else if (r->era_behaviour)
 		snprintf(r->label, sizeof r->label, "%s (%s)", r->release, r->era_behaviour);
 	else
-		snprintf(r->label, sizeof r->label, "%s (%s by version, no fingerprint)",
+		snprintf(r->label, sizeof r->label, "%s (%s by version)",
 			 r->release, r->era_version);
 	if (r->emulated)
 		strncat(r->label, " [emulated]", sizeof r->label - strlen(r->label) - 1);

@@ -182,7 +182,7 @@ struct layout {
 	struct bar bars[4096];
 	int nb;
 	double gx[256];      /* centre of each non-empty group */
-	char glabel[256][300];
+	const char *gwl[256], *gph[256];
 	int ng;
 };
 
@@ -249,8 +249,8 @@ static void layout(const struct an_table *t, const struct groups *g, const struc
 		if (L->nb == first)
 			continue;
 		L->gx[L->ng] = (L->bars[first].x + L->bars[L->nb - 1].x) / 2;
-		snprintf(L->glabel[L->ng], sizeof L->glabel[0], "%s: %s", g->workload[i],
-			 g->phase[i]);
+		L->gwl[L->ng] = g->workload[i];
+		L->gph[L->ng] = g->phase[i];
 		L->ng++;
 		x += 0.8; /* gap between groups */
 	}
@@ -286,7 +286,8 @@ static void bar_panel(struct gp *g, const struct an_table *t, const struct group
 	static struct layout L;
 	layout(t, gr, s, with_ci, o, &L);
 	FILE *f = g->b;
-	say_q(f, "set title ", s->title, "\n");
+	/* The title sits above the two-line group names. */
+	say_q(f, "set title ", s->title, " offset 0,2.2\nset tmargin 5.5\n");
 	say_q(f, "set ylabel ", s->ylabel, "\n");
 	if (!L.nb) {
 		say(f, "unset xtics\nunset x2tics\nset key off\n"
@@ -301,8 +302,11 @@ static void bar_panel(struct gp *g, const struct an_table *t, const struct group
 		say(f, " %.6g", L.bars[i].x);
 	}
 	say(f, ")\nset x2tics nomirror font ',9' (");
+	/* Two lines per group, "workload" and "phase", joined in gnuplot so the
+	 * quoted labels stay single-line literals. */
 	for (int i = 0; i < L.ng; i++) {
-		say_q(f, i ? ", " : "", L.glabel[i], "");
+		say_q(f, i ? ", " : "", L.gwl[i], ".\"\\n\".");
+		say_q(f, "", L.gph[i], "");
 		say(f, " %.6g", L.gx[i]);
 	}
 	double lo = L.bars[0].x - 0.8, hi = L.bars[L.nb - 1].x + 0.8;
@@ -326,14 +330,19 @@ static void bar_panel(struct gp *g, const struct an_table *t, const struct group
 	say(f, "\n");
 }
 
-static int bar_count(const struct an_table *t, const struct groups *gr)
+/* Pixels the bars need: a group is as wide as its bars or its name. */
+static int bars_width(const struct an_table *t, const struct groups *gr)
 {
-	int n = 0;
-	for (int i = 0; i < gr->n; i++)
-		for (int r = 0; r < t->set->n; r++)
-			n += an_find_row(t, gr->wkey[i], gr->phase[i], "pages") ||
-			     an_find_row(t, gr->wkey[i], gr->phase[i], "elapsed_ns") ? 1 : 0;
-	return n;
+	int w = 0;
+	for (int i = 0; i < gr->n; i++) {
+		const struct an_row *row = an_find_row(t, gr->wkey[i], gr->phase[i], "pages");
+		if (!row)
+			row = an_find_row(t, gr->wkey[i], gr->phase[i], "elapsed_ns");
+		int nb = row ? row->ncells : 0;
+		int text = (int)fmax(strlen(gr->workload[i]), strlen(gr->phase[i])) * 7;
+		w += (nb * 55 > text ? nb * 55 : text) + 45;
+	}
+	return w;
 }
 
 static void note(struct an_plots *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -374,7 +383,7 @@ static int bar_figure(const struct an_table *t, const struct an_opts *o, struct 
 		bar_panel(&g, t, &gr, &s[p], p, with_ci, o);
 	if (npanels > 1)
 		say(g.b, "unset multiplot\n");
-	int w = 420 + 55 * bar_count(t, &gr);
+	int w = 420 + bars_width(t, &gr);
 	int rc = gp_close(&g, o, name, w < 1000 ? 1000 : w > 4000 ? 4000 : w, 430 * npanels + 170);
 	if (rc) {
 		note(pl, "gnuplot failed on plot %s", name);
@@ -571,8 +580,8 @@ static void sweep_panel(FILE *f, struct line *lines, int nl, int panel, const ch
 {
 	say_q(f, "set title ", title, "\n");
 	say_q(f, "set ylabel ", ylabel, "\n");
-	say(f, "set xlabel 'working-set size (MiB, log scale)'\nset logscale x 2\n"
-	       "set yrange [0:*]\nset grid\nset key outside right top font ',8'\nplot ");
+	say(f, "set xlabel 'working-set size (MiB, log scale)' offset 0,0.4\nset logscale x 2\n"
+	       "set yrange [0:*]\nset grid\nset key below font ',9' spacing 1.3\nset bmargin 6\nplot ");
 	for (int l = 0; l < nl; l++) {
 		say(f, "%s$line%d using 1:%d with linespoints lw 2 pt %d dt %d lc %d title ",
 		    l ? ", " : "", l, panel + 2, 5 + lines[l].phase, 1 + lines[l].phase,
@@ -622,7 +631,7 @@ static int sweeps(const struct an_table *t, const struct an_opts *o, struct an_p
 		say(g.b, "unset multiplot\n");
 		char pname[64];
 		snprintf(pname, sizeof pname, "7-sweep-%d", ndone);
-		if (gp_close(&g, o, pname, 1200, 900)) {
+		if (gp_close(&g, o, pname, 1100, 1000 + 30 * nl)) {
 			note(pl, "gnuplot failed on plot %s", pname);
 			rc = -1;
 			continue;

@@ -237,7 +237,18 @@ char *an_verdict(const struct an_table *t, const char *wkey)
 			said += copy_sentence(b.f, t, row, c);
 	}
 	if (!said) {
-		fprintf(b.f, "- every kernel makes the same copy/reuse decisions:");
+		bool one = true;
+		int who = t->baseline;
+		for (int i = 0; i < t->n; i++) {
+			const struct an_row *row = &t->rows[i];
+			if (strcmp(row->wkey, wkey))
+				continue;
+			one &= row->ncells < 2;
+			who = row->cells[row->base].result;
+		}
+		fprintf(b.f, one ? "- only %s measured this workload:"
+				 : "- every kernel makes the same copy/reuse decisions as %s:",
+			t->set->r[who].label);
 		for (int i = 0; i < t->n; i++) {
 			const struct an_row *row = &t->rows[i];
 			if (strcmp(row->wkey, wkey) || strcmp(row->metric, "copied"))
