@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "harness.h"
 #include "probes.h"
 
@@ -42,6 +43,20 @@ static const struct cb_opt run_opts[] = {
 	  .help = "watchdog: abort (and restore) when one repetition takes longer (0: off)" },
 	{ .name = "force", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
 	  .help = "allow sizes beyond the safe share of memory" },
+	{ .name = "help", .type = CB_OPT_BOOL, .help = "show this help", .shortopt = 'h',
+	  .flags = CB_OPTF_FLAG },
+	CB_OPT_END
+};
+
+static const struct cb_opt compare_opts[] = {
+	{ .name = "baseline", .type = CB_OPT_STR,
+	  .help = "result the others are compared against (default: the first)" },
+	{ .name = "out", .type = CB_OPT_STR, .def = "compare-report",
+	  .help = "directory for report.md, table.csv/json and the plots" },
+	{ .name = "format", .type = CB_OPT_STR, .def = "md",
+	  .help = "comma-separated outputs: md,csv,json (plots always)" },
+	{ .name = "emulated-times", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
+	  .help = "plot times of emulated (TCG guest) results too" },
 	{ .name = "help", .type = CB_OPT_BOOL, .help = "show this help", .shortopt = 'h',
 	  .flags = CB_OPTF_FLAG },
 	CB_OPT_END
@@ -185,6 +200,27 @@ static int cmd_probe(struct cb_cmdline *cl)
 	return rc;
 }
 
+static int cmd_compare(struct cb_cmdline *cl)
+{
+	struct an_opts o = { .plots = true };
+	int ib = opt_i(compare_opts, "baseline");
+	o.outdir = cl->vals[opt_i(compare_opts, "out")].s;
+	o.emulated_times = cl->vals[opt_i(compare_opts, "emulated-times")].b;
+	char fmts[256];
+	snprintf(fmts, sizeof fmts, "%s", cl->vals[opt_i(compare_opts, "format")].s);
+	for (char *save, *f = strtok_r(fmts, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(f, "md"))
+			o.md = true;
+		else if (!strcmp(f, "csv"))
+			o.csv = true;
+		else if (!strcmp(f, "json"))
+			o.json = true;
+		else
+			cb_die_usage("compare: unknown format '%s' (md, csv, json)", f);
+	}
+	return an_compare_main(cl->pos, cl->npos, cl->given[ib] ? cl->vals[ib].s : NULL, &o);
+}
+
 static int cmd_restore(struct cb_cmdline *cl)
 {
 	(void)cl;
@@ -202,6 +238,9 @@ static const struct cmd commands[] = {
 	  cmd_run },
 	{ "probe", "run the policy-fingerprint probes and classify the kernel's COW era",
 	  "[--json]", env_opts, cmd_probe },
+	{ "compare", "compare result documents across kernels: table, plots, report",
+	  "RESULT... [--baseline RESULT] [--out DIR] [--format md,csv,json] [--emulated-times]",
+	  compare_opts, cmd_compare },
 	{ "restore", "undo every system change a crashed run left behind", "", no_opts,
 	  cmd_restore },
 	{ NULL, NULL, NULL, NULL, NULL }

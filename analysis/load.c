@@ -1,0 +1,366 @@
+/* Loading and validating result documents. A document that is not what the
+ * analysis expects is rejected with the file name and the position or field
+ * of the problem, before any statistic is computed: never a crash later. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analysis.h"
+
+struct vctx {
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+static bool bad(struct vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool bad(struct vctx *v, const char *fmt, ...)
+{
+	if (v->failed)
+		return false;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->err, v->errlen, fmt, ap);
+	va_end(ap);
+	v->failed = true;
+	return false;
+}
+
+static const char *type_name(json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: case JSON_REAL: return "number";
+	case JSON_TRUE: case JSON_FALSE: return "boolean";
+	default: return "null";
+	}
+}
+
+/* Required member of a given jansson type ("number" accepts int and real). */
+static json_t *need(struct vctx *v, json_t *obj, const char *where, const char *key,
+		    json_type type)
+{
+	json_t *j = json_object_get(obj, key);
+	if (!j) {
+		bad(v, "field %s%s: missing", where, key);
+		return NULL;
+	}
+	bool ok = json_typeof(j) == type || (type == JSON_REAL && json_is_number(j));
+	if (!ok) {
+		static const char *names[] = { [JSON_OBJECT] = "object", [JSON_ARRAY] = "array",
+					       [JSON_STRING] = "string", [JSON_REAL] = "number" };
+		bad(v, "field %s%s: expected %s, got %s", where, key, names[type], type_name(j));
+		return NULL;
+	}
+	return j;
+}
+
+/* Optional member: absent or null is fine, otherwise it must be a number. */
+static void opt_number(struct vctx *v, json_t *obj, const char *where, const char *key)
+{
+	json_t *j = json_object_get(obj, key);
+	if (j && !json_is_null(j) && !json_is_number(j))
+		bad(v, "field %s%s: expected number or null, got %s", where, key, type_name(j));
+}
+
+static void opt_string(struct vctx *v, json_t *obj, const char *where, const char *key)
+{
+	json_t *j = json_object_get(obj, key);
+	if (j && !json_is_null(j) && !json_is_string(j))
+		bad(v, "field %s%s: expected string or null, got %s", where, key, type_name(j));
+}
+
+static const char *const phase_numbers[] = {
+	"pages", "copied", "reused", "extra_copies", "necessary_copies", "swapped_in",
+	"swapcache_leftover_pages", "swapcache_leftover_bytes", "copy_bytes",
+	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major",
+	"elapsed_ns", "ops", "ns_per_op",
+};
+
+static void check_phase(struct vctx *v, json_t *ph, const char *where)
+{
+	if (!json_is_object(ph)) {
+		bad(v, "field %s: expected object, got %s", where, type_name(ph));
+		return;
+	}
+	char w[160];
+	snprintf(w, sizeof w, "%s.", where);
+	need(v, ph, w, "name", JSON_STRING);
+	for (size_t i = 0; i < sizeof phase_numbers / sizeof *phase_numbers; i++)
+		opt_number(v, ph, w, phase_numbers[i]);
+	opt_string(v, ph, w, "skipped");
+	json_t *m = json_object_get(ph, "metrics");
+	if (!m || json_is_null(m))
+		return;
+	if (!json_is_object(m)) {
+		bad(v, "field %smetrics: expected object, got %s", w, type_name(m));
+		return;
+	}
+	const char *k;
+	json_t *e;
+	json_object_foreach(m, k, e) {
+		char mw[256];
+		snprintf(mw, sizeof mw, "%smetrics.%s", w, k);
+		if (!json_is_object(e)) {
+			bad(v, "field %s: expected object, got %s", mw, type_name(e));
+			return;
+		}
+		strcat(mw, ".");
+		opt_number(v, e, mw, "value");
+		opt_string(v, e, mw, "unit");
+	}
+}
+
+static void check_workload(struct vctx *v, json_t *wl, size_t i)
+{
+	char w[64];
+	snprintf(w, sizeof w, "workloads[%zu]", i);
+	if (!json_is_object(wl)) {
+		bad(v, "field %s: expected object, got %s", w, type_name(wl));
+		return;
+	}
+	strcat(w, ".");
+	need(v, wl, w, "name", JSON_STRING);
+	json_t *p = json_object_get(wl, "params");
+	if (p && !json_is_object(p) && !json_is_null(p))
+		bad(v, "field %sparams: expected object, got %s", w, type_name(p));
+	json_t *reps = need(v, wl, w, "reps", JSON_ARRAY);
+	size_t r, j;
+	json_t *rep, *ph;
+	json_array_foreach(reps, r, rep) {
+		char rw[96];
+		snprintf(rw, sizeof rw, "%sreps[%zu]", w, r);
+		if (!json_is_object(rep)) {
+			bad(v, "field %s: expected object, got %s", rw, type_name(rep));
+			return;
+		}
+		strcat(rw, ".");
+		opt_string(v, rep, rw, "skipped");
+		opt_string(v, rep, rw, "error");
+		json_t *phases = need(v, rep, rw, "phases", JSON_ARRAY);
+		json_array_foreach(phases, j, ph) {
+			char pw[128];
+			snprintf(pw, sizeof pw, "%sphases[%zu]", rw, j);
+			check_phase(v, ph, pw);
+		}
+	}
+}
+
+static void check_fingerprint(struct vctx *v, json_t *fp)
+{
+	if (!fp || json_is_null(fp))
+		return;
+	if (!json_is_object(fp)) {
+		bad(v, "field fingerprint: expected object or null, got %s", type_name(fp));
+		return;
+	}
+	opt_string(v, fp, "fingerprint.", "era_by_behaviour");
+	opt_string(v, fp, "fingerprint.", "era_by_version");
+	json_t *sc = json_object_get(fp, "scenarios");
+	if (!sc || json_is_null(sc))
+		return;
+	if (!json_is_object(sc)) {
+		bad(v, "field fingerprint.scenarios: expected object, got %s", type_name(sc));
+		return;
+	}
+	const char *k;
+	json_t *s;
+	json_object_foreach(sc, k, s) {
+		char w[128];
+		snprintf(w, sizeof w, "fingerprint.scenarios.%s", k);
+		if (!json_is_object(s)) {
+			bad(v, "field %s: expected object, got %s", w, type_name(s));
+			return;
+		}
+		strcat(w, ".");
+		static const char *const keys[] = { "pages", "copied", "reused", "lost_sync" };
+		for (size_t i = 0; i < 4; i++)
+			opt_number(v, s, w, keys[i]);
+		json_t *sk = json_object_get(s, "skipped");
+		if (sk && !json_is_null(sk) && !json_is_string(sk) && !json_is_boolean(sk))
+			bad(v, "field %sskipped: expected string, boolean or null, got %s", w,
+			    type_name(sk));
+	}
+}
+
+static void check_env(struct vctx *v, json_t *env)
+{
+	json_t *k = need(v, env, "env.", "kernel", JSON_OBJECT);
+	if (k) {
+		need(v, k, "env.kernel.", "release", JSON_STRING);
+		opt_string(v, k, "env.kernel.", "era_by_version");
+	}
+	json_t *em = json_object_get(env, "emulated");
+	if (em && !json_is_boolean(em) && !json_is_null(em))
+		bad(v, "field env.emulated: expected boolean, got %s", type_name(em));
+	opt_string(v, env, "env.", "hostname");
+	json_t *cpu = json_object_get(env, "cpu");
+	if (json_is_object(cpu))
+		opt_string(v, cpu, "env.cpu.", "model");
+	json_t *mem = json_object_get(env, "memory");
+	if (json_is_object(mem))
+		opt_number(v, mem, "env.memory.", "total_bytes");
+}
+
+int an_validate(json_t *doc, char *err, size_t errlen)
+{
+	struct vctx v = { err, errlen, false };
+	if (!json_is_object(doc)) {
+		bad(&v, "top level: expected object, got %s", type_name(doc));
+		return -1;
+	}
+	json_t *schema = need(&v, doc, "", "schema", JSON_STRING);
+	if (!schema)
+		return -1;
+	const char *s = json_string_value(schema);
+	if (strcmp(s, AN_SCHEMA)) {
+		if (!strncmp(s, "cowbench-result/", 16))
+			bad(&v, "schema '%s' is not supported (this cowbench reads %s)", s,
+			    AN_SCHEMA);
+		else
+			bad(&v, "not a cowbench result document (schema '%s')", s);
+		return -1;
+	}
+	json_t *env = need(&v, doc, "", "env", JSON_OBJECT);
+	if (env)
+		check_env(&v, env);
+	check_fingerprint(&v, json_object_get(doc, "fingerprint"));
+	json_t *wls = need(&v, doc, "", "workloads", JSON_ARRAY);
+	size_t i;
+	json_t *wl;
+	json_array_foreach(wls, i, wl)
+		check_workload(&v, wl, i);
+	return v.failed ? -1 : 0;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void fill(struct an_result *r)
+{
+	json_t *env = json_object_get(r->doc, "env");
+	json_t *k = json_object_get(env, "kernel");
+	r->release = jstr(k, "release");
+	r->era_version = jstr(k, "era_by_version");
+	if (!r->era_version)
+		r->era_version = "unknown";
+	r->emulated = json_is_true(json_object_get(env, "emulated"));
+	r->host = jstr(env, "hostname");
+	r->cpu = jstr(json_object_get(env, "cpu"), "model");
+	r->mem_bytes = (long long)json_number_value(
+		json_object_get(json_object_get(env, "memory"), "total_bytes"));
+	json_t *fp = json_object_get(r->doc, "fingerprint");
+	r->fingerprint = json_is_object(fp) ? fp : NULL;
+	r->era_behaviour = r->fingerprint ? jstr(fp, "era_by_behaviour") : NULL;
+	r->era_mismatch = r->era_behaviour && strcmp(r->era_behaviour, r->era_version);
+	/* The label is the kernel's name everywhere: table, plots, report. */
+	if (r->era_mismatch)
+		snprintf(r->label, sizeof r->label, "%s (%s; version says %s)", r->release,
+			 r->era_behaviour, r->era_version);
+	else if (r->era_behaviour)
+		snprintf(r->label, sizeof r->label, "%s (%s)", r->release, r->era_behaviour);
+	else
+		snprintf(r->label, sizeof r->label, "%s (%s by version)",
+			 r->release, r->era_version);
+	if (r->emulated)
+		strncat(r->label, " [emulated]", sizeof r->label - strlen(r->label) - 1);
+}
+
+const char *an_era_of(const struct an_result *r)
+{
+	return r->era_behaviour ? r->era_behaviour : r->era_version;
+}
+
+static int load_file(struct an_set *s, const char *path, char *err, size_t errlen)
+{
+	if (s->n >= AN_MAX_RESULTS) {
+		snprintf(err, errlen, "%s: more than %d result documents", path, AN_MAX_RESULTS);
+		return -1;
+	}
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!doc) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+			 je.text);
+		return -1;
+	}
+	char why[400];
+	if (an_validate(doc, why, sizeof why)) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		json_decref(doc);
+		return -1;
+	}
+	struct an_result *r = &s->r[s->n++];
+	memset(r, 0, sizeof *r);
+	r->path = strdup(path);
+	r->doc = doc;
+	fill(r);
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory contributes its *.json files in name order (not recursive:
+ * a results tree may hold other outputs next to the documents). */
+static int load_dir(struct an_set *s, const char *dir, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	char *names[4096];
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < 4096) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".json") && e->d_name[0] != '.')
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof *names, by_name);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		if (!rc)
+			rc = load_file(s, path, err, errlen);
+		free(names[i]);
+	}
+	if (!rc && !n) {
+		snprintf(err, errlen, "%s: no *.json result documents in this directory", dir);
+		rc = -1;
+	}
+	return rc;
+}
+
+int an_load_path(struct an_set *s, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return S_ISDIR(st.st_mode) ? load_dir(s, path, err, errlen)
+				   : load_file(s, path, err, errlen);
+}
+
+void an_set_free(struct an_set *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		free(s->r[i].path);
+		json_decref(s->r[i].doc);
+	}
+	s->n = 0;
+}

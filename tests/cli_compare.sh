@@ -1,0 +1,46 @@
+#!/bin/bash
+# `cowbench compare` rejects corrupt inputs with exit status 2 and one line
+# naming the file and the position or field; good inputs give exit 0.
+set -u
+bin=$1
+fx=$(dirname "$0")/fixtures/compare
+out=$(mktemp -d /tmp/cb-cli-compare-XXXXXX)
+fail=0
+
+expect_reject() { # FILE PATTERN
+	local err rc
+	err=$("$bin" compare "$1" "$fx/synthetic-6.1.json" --out "$out/r" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -ne 2 ]; then echo "FAIL $1: exit $rc, want 2"; fail=1; fi
+	if [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ]; then echo "FAIL $1: not one line: $err"; fail=1; fi
+	if ! printf '%s' "$err" | grep -qF -- "$2"; then echo "FAIL $1: '$err' lacks '$2'"; fail=1; fi
+}
+
+expect_reject "$fx/bad/truncated.json" "bad/truncated.json:242:3: invalid JSON"
+expect_reject "$fx/bad/wrong-type.json" \
+	"bad/wrong-type.json: field workloads[1].reps[2].phases[1].copied: expected number or null, got string"
+expect_reject "$fx/bad/wrong-schema.json" "bad/wrong-schema.json: schema 'cowbench-result/2' is not supported"
+printf '' > "$out/empty.json"
+expect_reject "$out/empty.json" "empty.json:"
+echo '[1, 2]' > "$out/array.json"
+expect_reject "$out/array.json" "array.json: top level: expected object, got array"
+expect_reject "$out/missing.json" "missing.json: No such file or directory"
+
+# Usage errors are status 2 as well.
+"$bin" compare --format md,pdf "$fx/synthetic-6.1.json" --out "$out/r" >/dev/null 2>&1
+[ $? -eq 2 ] || { echo "FAIL: unknown format not rejected with 2"; fail=1; }
+"$bin" compare --out "$out/r" >/dev/null 2>&1
+[ $? -eq 2 ] || { echo "FAIL: no inputs not rejected with 2"; fail=1; }
+
+# A directory of results, with an explicit baseline that is not the first.
+"$bin" compare "$fx" --baseline "$fx/synthetic-6.1.json" --out "$out/ok" --format md,csv \
+	> "$out/stdout" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: good inputs exit $rc"; cat "$out/stdout"; fail=1; }
+grep -q "^baseline: 6.1.192-synthetic (exclusive)" "$out/stdout" ||
+	{ echo "FAIL: baseline not honoured"; cat "$out/stdout"; fail=1; }
+[ -s "$out/ok/report.md" ] && [ -s "$out/ok/table.csv" ] && [ ! -e "$out/ok/table.json" ] ||
+	{ echo "FAIL: --format md,csv outputs"; fail=1; }
+
+[ $fail -eq 0 ] && rm -rf "$out"
+exit $fail
