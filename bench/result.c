@@ -162,31 +162,54 @@ static void skipped_reps(json_t *w, FILE *out)
 	}
 }
 
+static int phase_width(json_t *sum)
+{
+	int width = 5;
+	const char *name;
+	json_t *s;
+	json_object_foreach(sum, name, s)
+		if ((int)strlen(name) > width)
+			width = (int)strlen(name);
+	return width;
+}
+
+static const struct column {
+	const char *key, *title;
+	int width;
+} columns[] = {
+	{ "pages", "pages", 6 },
+	{ "copied", "copied", 15 },
+	{ "reused", "reused", 15 },
+	{ "extra_copies", "extra", 13 },
+	{ "swapcache_leftover_pages", "swapc-left", 10 },
+	{ "tlb_shootdowns", "tlb-ipi", 13 },
+	{ "tlb_flush_events", "tlb:flush", 15 },
+	{ "faults_minor", "faults-min", 19 },
+	{ "faults_major", "faults-maj", 13 },
+	{ "ns_per_op", "ns/op", 13 },
+};
+
 void cb_result_print_table(json_t *w, FILE *out)
 {
 	json_t *sum = json_object_get(w, "summary");
-	fprintf(out, "\n%s  (%d reps; median [min-max])\n",
+	int pw = phase_width(sum);
+	fprintf(out, "\n%s  (%d reps; median [min-max] over reps)\n",
 		json_string_value(json_object_get(w, "name")),
 		(int)json_array_size(json_object_get(w, "reps")));
-	fprintf(out, "  %-16s %7s %16s %16s %14s %12s %14s %16s %8s %12s\n", "phase", "pages",
-		"copied", "reused", "extra", "swapc-left", "tlb-shootdn", "faults-min",
-		"maj", "us");
+	fprintf(out, "  %-*s", pw, "phase");
+	for (size_t i = 0; i < sizeof columns / sizeof *columns; i++)
+		fprintf(out, " %*s", columns[i].width, columns[i].title);
+	fprintf(out, " %9s\n", "ms");
 	const char *name;
 	json_t *s;
 	json_object_foreach(sum, name, s) {
 		if (json_is_null(json_object_get(s, "elapsed_ns")))
 			continue;
-		fprintf(out, "  %-16s", name);
-		cell(out, json_object_get(s, "pages"), 7);
-		cell(out, json_object_get(s, "copied"), 16);
-		cell(out, json_object_get(s, "reused"), 16);
-		cell(out, json_object_get(s, "extra_copies"), 14);
-		cell(out, json_object_get(s, "swapcache_leftover_pages"), 12);
-		cell(out, json_object_get(s, "tlb_shootdowns"), 14);
-		cell(out, json_object_get(s, "faults_minor"), 16);
-		cell(out, json_object_get(s, "faults_major"), 8);
+		fprintf(out, "  %-*s", pw, name);
+		for (size_t i = 0; i < sizeof columns / sizeof *columns; i++)
+			cell(out, json_object_get(s, columns[i].key), columns[i].width);
 		json_t *el = json_object_get(s, "elapsed_ns");
-		fprintf(out, " %12.0f\n", json_number_value(json_object_get(el, "median")) / 1e3);
+		fprintf(out, " %9.2f\n", json_number_value(json_object_get(el, "median")) / 1e6);
 	}
 	skipped_reps(w, out);
 }
