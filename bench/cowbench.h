@@ -97,4 +97,17 @@ void cb_fresh_write(void *page, uint64_t tag);
 int cb_sys_write(struct cb_ctx *c, const char *path, const char *value);
 int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind);
 
+/* Figures a workload needs while it runs (bench/memstat.c); all return -1
+ * when the file is missing. */
+/* One value of /sys/kernel/mm/ksm/<name> (to steer: has merging settled?). */
+int cb_ksm_read(const char *name, uint64_t *v);
+/* Other processes with merged KSM pages (ksm_merging_pages > 0): their
+ * count, and "pid(comm)=pages ..." in list. KSM is system-wide. */
+int cb_ksm_other_mergers(char *list, size_t len);
+/* Pages of one process currently mapped to KSM pages. */
+int cb_ksm_merging_pages(pid_t pid, uint64_t *pages);
+/* Private_Dirty of a process in bytes (smaps_rollup): what Redis reports
+ * as a fork child's copy-on-write memory. */
+int cb_private_dirty(pid_t pid, uint64_t *bytes);
+
 #endif

@@ -2,4 +2,6 @@
  * `const struct cb_workload cb_wl_<identifier>` in workloads/<identifier>.c.
  * Order is the order of `cowbench list` and of a default `cowbench run`. */
 #define CB_WORKLOADS(X) \
-	X(fork_basic)
+	X(fork_basic) \
+	X(fork_server) \
+	X(ksm_vms)
