@@ -132,4 +132,17 @@ uint64_t cb_pfn_of(const void *addr);
 /* Whether an (old) page is an anonymous swap-cache page right now. */
 bool cb_pfn_in_swapcache(uint64_t pfn);
 
+/* Figures a workload needs while it runs (bench/memstat.c); all return -1
+ * when the file is missing. */
+/* One value of /sys/kernel/mm/ksm/<name> (to steer: has merging settled?). */
+int cb_ksm_read(const char *name, uint64_t *v);
+/* Other processes with merged KSM pages (ksm_merging_pages > 0): their
+ * count, and "pid(comm)=pages ..." in list. KSM is system-wide. */
+int cb_ksm_other_mergers(char *list, size_t len);
+/* Pages of one process currently mapped to KSM pages. */
+int cb_ksm_merging_pages(pid_t pid, uint64_t *pages);
+/* Private_Dirty of a process in bytes (smaps_rollup): what Redis reports
+ * as a fork child's copy-on-write memory. */
+int cb_private_dirty(pid_t pid, uint64_t *bytes);
+
 #endif

@@ -3,6 +3,8 @@
  * Order is the order of `cowbench list` and of a default `cowbench run`. */
 #define CB_WORKLOADS(X) \
 	X(fork_basic) \
+	X(fork_server) \
+	X(ksm_vms) \
 	X(swap_thrash) \
 	X(reclaim_pressure) \
 	X(longterm_pin)
