@@ -289,6 +289,23 @@ static json_t *counters_available(json_t *vmstat)
 			 cb_perf_probe_all());
 }
 
+/* Set by scripts/vm/run in a QEMU guest: COWBENCH_ACCEL=tcg|kvm and
+ * COWBENCH_EMULATED=1 under TCG, whose timings (and TLB, PMU behaviour) are
+ * not a real CPU's. Unset on a host run: accel null, emulated false. */
+static bool env_emulated(void)
+{
+	const char *e = getenv("COWBENCH_EMULATED"), *a = getenv("COWBENCH_ACCEL");
+	if (e && *e)
+		return strcmp(e, "0") && strcmp(e, "false") && strcmp(e, "no");
+	return a && !strcmp(a, "tcg");
+}
+
+static json_t *env_accel(void)
+{
+	const char *a = getenv("COWBENCH_ACCEL");
+	return a && *a ? json_string(a) : json_null();
+}
+
 json_t *cb_env_collect(void)
 {
 	char *s = cb_read_file("/proc/vmstat", NULL);
@@ -307,7 +324,8 @@ json_t *cb_env_collect(void)
 	json_object_set_new(e, "features", features());
 	json_object_set_new(e, "counters", counters_available(vmstat));
 	json_object_set_new(e, "root", json_boolean(cb_is_root()));
-	json_object_set_new(e, "emulated", json_false());
+	json_object_set_new(e, "emulated", json_boolean(env_emulated()));
+	json_object_set_new(e, "accel", env_accel());
 	json_object_set_new(e, "cowbench_revision", json_string(COWBENCH_GIT_REV));
 	json_decref(vmstat);
 	return e;
