@@ -105,8 +105,8 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 	const char *k;
 	json_t *e;
 	json_object_foreach(m, k, e) {
-		char mw[256];
-		snprintf(mw, sizeof mw, "%smetrics.%s", w, k);
+		char mw[300];
+		snprintf(mw, sizeof mw, "%smetrics.%.100s", w, k);
 		if (!json_is_object(e)) {
 			bad(v, "field %s: expected object, got %s", mw, type_name(e));
 			return;
@@ -172,13 +172,14 @@ static void check_fingerprint(struct vctx *v, json_t *fp)
 	const char *k;
 	json_t *s;
 	json_object_foreach(sc, k, s) {
-		char w[128];
-		snprintf(w, sizeof w, "fingerprint.scenarios.%s", k);
+		char w[160];
+		/* scenario ids come from the file: bound them, they may be hostile */
+		snprintf(w, sizeof w, "fingerprint.scenarios.%.100s.", k);
 		if (!json_is_object(s)) {
-			bad(v, "field %s: expected object, got %s", w, type_name(s));
+			bad(v, "field %.*s: expected object, got %s", (int)strlen(w) - 1, w,
+			    type_name(s));
 			return;
 		}
-		strcat(w, ".");
 		static const char *const keys[] = { "pages", "copied", "reused", "lost_sync" };
 		for (size_t i = 0; i < 4; i++)
 			opt_number(v, s, w, keys[i]);

@@ -269,7 +269,8 @@ static int undo(const struct entry *e)
 			return -1;
 		return unlink(e->path) && errno != ENOENT ? -1 : 0;
 	case 'C':
-		for (int i = 0; i < 50; i++) {
+		/* killed processes with much memory (or swap) take a while */
+		for (int i = 0; i < 500; i++) {
 			kill_cgroup_procs(e->path);
 			if (!rmdir(e->path) || errno == ENOENT)
 				return 0;
