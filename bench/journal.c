@@ -257,6 +257,23 @@ static int undo_zram(const struct entry *e)
 	return 0;
 }
 
+/* swapoff fails transiently (EINTR when a signal is pending, ENOMEM while a
+ * killed cgroup still drains): retry for a few seconds. */
+static int undo_swapfile(const char *path)
+{
+	int rc = -1;
+	for (int i = 0; i < 50 && rc; i++) {
+		rc = swapoff(path);
+		if (rc && (errno == EINVAL || errno == ENOENT))
+			rc = 0; /* not (or no longer) a swap area */
+		if (rc)
+			pause_ms(100);
+	}
+	if (rc)
+		return -1;
+	return unlink(path) && errno != ENOENT ? -1 : 0;
+}
+
 static int undo(const struct entry *e)
 {
 	switch (e->kind) {
@@ -265,9 +282,7 @@ static int undo(const struct entry *e)
 	case 'Z':
 		return undo_zram(e);
 	case 'S':
-		if (swapoff(e->path) && errno != EINVAL && errno != ENOENT)
-			return -1;
-		return unlink(e->path) && errno != ENOENT ? -1 : 0;
+		return undo_swapfile(e->path);
 	case 'C':
 		/* killed processes with much memory (or swap) take a while */
 		for (int i = 0; i < 500; i++) {
