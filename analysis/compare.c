@@ -503,6 +503,7 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 	struct an_table t;
 	an_table_build(&t, &set, base);
 	printf("baseline: %s (%s)\n", set.r[base].label, set.r[base].path);
+	an_write_repro_md(stdout, &set);
 	print_verdicts(&t);
 	int rc = write_outputs(&t, o);
 	an_table_free(&t);

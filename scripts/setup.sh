@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config git
 	libjansson-dev libhwloc-dev libnuma-dev liburing-dev libpfm4-dev libcmocka-dev
+	libibverbs-dev ibverbs-providers libnl-3-dev libnl-route-3-dev
 	gnuplot-nox python3 python3-jsonschema util-linux procps kmod)
 
 missing=()

@@ -7,4 +7,9 @@
 	X(ksm_vms) \
 	X(swap_thrash) \
 	X(reclaim_pressure) \
-	X(longterm_pin)
+	X(longterm_pin) \
+	X(repro_fork_odirect) \
+	X(repro_clear_refs_odirect) \
+	X(repro_swapout_odirect) \
+	X(repro_vmsplice_child) \
+	X(repro_uffd_wp_pin)

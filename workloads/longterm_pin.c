@@ -25,7 +25,7 @@ struct longterm_pin {
 static const struct cb_opt opts[] = {
 	{ .name = "size", .type = CB_OPT_SIZE, .def = "1M", .min = 4096, .max = 1ull << 44,
 	  .help = "bytes pinned and written per case" },
-	{ .name = "pin", .type = CB_OPT_ENUM, .def = "all", .choices = "iouring|vmsplice|all",
+	{ .name = "pin", .type = CB_OPT_ENUM, .def = "all", .choices = "iouring|rdma|vmsplice|all",
 	  .help = "pin backend" },
 	{ .name = "event", .type = CB_OPT_ENUM, .def = "all",
 	  .choices = "none|fork|clear-refs|uffd-wp|pageout|all",

@@ -33,6 +33,8 @@
 #               kernels, so TCG with -cpu max is the default.
 #   VM_SMP=2  VM_MEM=1G  VM_TIMEOUT=120 (seconds)  VM_APPEND (extra kernel cmdline)
 #   VM_QEMU_ARGS (array, extra qemu arguments)
+#   VM_DRIVE_OPTS (array of "serial:opts", extra -drive options of that disk,
+#               e.g. "data:throttling.iops-total=100")
 #   VM_KEEP_TMP=1 keeps the initramfs staging dir.
 
 VM_SMP=${VM_SMP:-2}
@@ -45,6 +47,7 @@ VM_QEMU=${VM_QEMU:-qemu-system-x86_64}
 if ! declare -p VM_FILES >/dev/null 2>&1; then VM_FILES=(); fi
 if ! declare -p VM_DRIVES >/dev/null 2>&1; then VM_DRIVES=(); fi
 if ! declare -p VM_QEMU_ARGS >/dev/null 2>&1; then VM_QEMU_ARGS=(); fi
+if ! declare -p VM_DRIVE_OPTS >/dev/null 2>&1; then VM_DRIVE_OPTS=(); fi
 VM_LAST_SECONDS=  # wall seconds of the last vm_run (for callers)
 export VM_LAST_SECONDS
 
@@ -270,7 +273,7 @@ vm_make_disk() {
 
 # vm_qemu_cmd KDIR INITRD: prints nothing, sets the array VM_CMD.
 vm_qemu_cmd() {
-	local kdir=$1 initrd=$2 d path serial
+	local kdir=$1 initrd=$2 d path serial e extra
 	VM_CMD=("$VM_QEMU")
 	case $VM_ACCEL in
 	kvm) VM_CMD+=(-accel kvm -cpu host) ;;
@@ -283,8 +286,11 @@ vm_qemu_cmd() {
 	# a raw virtio disk per entry, in order (vda, vdb, ...); the serial (which
 	# QEMU only takes on -device, not on -drive if=virtio) names it in the guest
 	for d in ${VM_DRIVES[@]+"${VM_DRIVES[@]}"}; do
-		path=${d%:*}; serial=${d##*:}
-		VM_CMD+=(-drive "file=$path,if=none,format=raw,id=d-$serial"
+		path=${d%:*}; serial=${d##*:}; extra=
+		for e in ${VM_DRIVE_OPTS[@]+"${VM_DRIVE_OPTS[@]}"}; do
+			[ "${e%%:*}" = "$serial" ] && extra=,${e#*:}
+		done
+		VM_CMD+=(-drive "file=$path,if=none,format=raw,id=d-$serial$extra"
 			-device "virtio-blk-pci,drive=d-$serial,serial=$serial")
 	done
 	VM_CMD+=(${VM_QEMU_ARGS[@]+"${VM_QEMU_ARGS[@]}"})

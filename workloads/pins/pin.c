@@ -8,7 +8,8 @@
 
 #include "pin.h"
 
-const struct cb_pin_ops *const cb_pins[] = { &cb_pin_iouring, &cb_pin_vmsplice, NULL };
+const struct cb_pin_ops *const cb_pins[] = { &cb_pin_iouring, &cb_pin_rdma, &cb_pin_vmsplice,
+						 NULL };
 
 const struct cb_pin_ops *cb_pin_find(const char *name)
 {

@@ -36,7 +36,7 @@ struct cb_pin_ops {
 	void (*teardown)(struct cb_pin *p);
 };
 
-extern const struct cb_pin_ops cb_pin_iouring, cb_pin_vmsplice;
+extern const struct cb_pin_ops cb_pin_iouring, cb_pin_vmsplice, cb_pin_rdma;
 /* Every backend, NULL-terminated; `-o pin=` chooses by name. */
 extern const struct cb_pin_ops *const cb_pins[];
 const struct cb_pin_ops *cb_pin_find(const char *name);

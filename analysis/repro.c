@@ -1,0 +1,168 @@
+/* The seed scenarios' table: repro:* workload x phase (rows) by kernel
+ * (columns), each cell "lost / coherent / copies" summed over repetitions,
+ * with the iterations and the in-flight count that make a 0 a real 0. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+
+#define MAX_SCEN 64
+
+struct scen {
+	char name[160]; /* "repro:fork-odirect / fork-write" */
+};
+
+struct tally {
+	double iterations, in_flight, lost, lost_in_flight, copies;
+	bool any;
+	const char *skip;
+};
+
+static double metric(json_t *ph, const char *key)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(ph, "metrics"), key), "value");
+	return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static void scen_name(char *out, size_t len, json_t *wl, json_t *ph)
+{
+	snprintf(out, len, "%s / %s", json_string_value(json_object_get(wl, "name")),
+		 json_string_value(json_object_get(ph, "name")));
+}
+
+static bool is_repro(json_t *wl)
+{
+	const char *n = json_string_value(json_object_get(wl, "name"));
+	return n && !strncmp(n, "repro:", 6);
+}
+
+static void add_row(struct scen *rows, int *n, const char *name, size_t cmp)
+{
+	for (int q = 0; q < *n; q++)
+		if (!strncmp(rows[q].name, name, cmp))
+			return;
+	if (*n < MAX_SCEN)
+		snprintf(rows[(*n)++].name, sizeof rows[0].name, "%s", name);
+}
+
+/* Rows in order of first appearance; a workload no kernel ran (skipped as a
+ * whole everywhere) is one row with the phase "-". */
+static int collect_rows(const struct an_set *s, struct scen *rows)
+{
+	int n = 0;
+	char name[160];
+	for (int pass = 0; pass < 2; pass++)
+		for (int r = 0; r < s->n; r++) {
+			size_t i, j, k;
+			json_t *wl, *rep, *ph;
+			json_array_foreach(json_object_get(s->r[r].doc, "workloads"), i, wl) {
+				if (!is_repro(wl))
+					continue;
+				if (pass) {
+					snprintf(name, sizeof name, "%s / -",
+						 json_string_value(json_object_get(wl, "name")));
+					add_row(rows, &n, name, strlen(name) - 1);
+					continue;
+				}
+				json_array_foreach(json_object_get(wl, "reps"), j, rep)
+					json_array_foreach(json_object_get(rep, "phases"), k, ph) {
+					scen_name(name, sizeof name, wl, ph);
+					add_row(rows, &n, name, sizeof name);
+				}
+			}
+		}
+	return n;
+}
+
+static void tally_of(const struct an_result *res, const char *row, struct tally *t)
+{
+	memset(t, 0, sizeof *t);
+	size_t i, j, k;
+	json_t *wl, *rep, *ph;
+	json_array_foreach(json_object_get(res->doc, "workloads"), i, wl) {
+		if (!is_repro(wl))
+			continue;
+		const char *wname = json_string_value(json_object_get(wl, "name"));
+		size_t wn = strlen(wname);
+		if (strncmp(row, wname, wn) || strncmp(row + wn, " / ", 3))
+			continue;
+		json_t *wskip = json_object_get(wl, "skipped");
+		if (json_is_string(wskip))
+			t->skip = json_string_value(wskip);
+		json_array_foreach(json_object_get(wl, "reps"), j, rep) {
+			json_t *rs = json_object_get(rep, "skipped"), *re = json_object_get(rep, "error");
+			if (json_is_string(rs) || json_is_string(re))
+				t->skip = json_string_value(json_is_string(re) ? re : rs);
+			json_array_foreach(json_object_get(rep, "phases"), k, ph) {
+				char name[160];
+				scen_name(name, sizeof name, wl, ph);
+				if (strcmp(name, row))
+					continue;
+				json_t *ps = json_object_get(ph, "skipped");
+				if (json_is_string(ps)) {
+					t->skip = json_string_value(ps);
+					continue;
+				}
+				t->any = true;
+				t->iterations += metric(ph, "iterations");
+				t->in_flight += metric(ph, "in_flight");
+				t->lost += metric(ph, "lost");
+				/* O_DIRECT races also count losses outside the window. */
+				json_t *m = json_object_get(ph, "metrics");
+				t->lost_in_flight += metric(ph, json_object_get(m, "lost_in_flight")
+									? "lost_in_flight" : "lost");
+				t->copies += metric(ph, "copies");
+			}
+		}
+	}
+}
+
+static void cell_text(char *out, size_t len, const struct tally *t)
+{
+	if (t->any)
+		snprintf(out, len, "%.0f / %.0f / %.0f (%.0f in flight of %.0f)", t->lost,
+			 t->in_flight - t->lost_in_flight, t->copies, t->in_flight, t->iterations);
+	else if (t->skip)
+		snprintf(out, len, "skipped: %.70s", t->skip);
+	else
+		snprintf(out, len, "not run");
+}
+
+void an_write_repro_md(FILE *f, const struct an_set *s)
+{
+	struct scen *rows = calloc(MAX_SCEN, sizeof *rows);
+	int n = rows ? collect_rows(s, rows) : 0;
+	if (!n) {
+		free(rows);
+		return;
+	}
+	fputs("## Seed scenarios (repro:*)\n\nEach cell: lost / coherent / copies (in flight "
+	      "of iterations), summed over repetitions. *lost*: iterations whose data went "
+	      "missing (the O_DIRECT read, the pin's or the pipe's view); *coherent*: "
+	      "iterations in flight that kept sync (in flight − lost while in flight); *copies*: iterations "
+	      "whose write moved the process to a new page. A race counts only when the read "
+	      "was in flight.\n\n| scenario |", f);
+	for (int r = 0; r < s->n; r++)
+		fprintf(f, " %s |", s->r[r].label);
+	fputs("\n|---|", f);
+	for (int r = 0; r < s->n; r++)
+		fputs("---|", f);
+	fputs("\n", f);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "| %s |", rows[i].name);
+		for (int r = 0; r < s->n; r++) {
+			struct tally t;
+			char cell[160];
+			tally_of(&s->r[r], rows[i].name, &t);
+			cell_text(cell, sizeof cell, &t);
+			for (char *p = cell; *p; p++)
+				if (*p == '|' || *p == '\n')
+					*p = ' ';
+			fprintf(f, " %s |", cell);
+		}
+		fputs("\n", f);
+	}
+	fputs("\n", f);
+	free(rows);
+}
