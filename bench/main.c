@@ -87,7 +87,7 @@ static int cmd_list(struct cb_cmdline *cl)
 	(void)cl;
 	for (int i = 0; cb_workloads[i]; i++) {
 		const struct cb_workload *w = cb_workloads[i];
-		printf("%-18s %s", w->name, w->summary);
+		printf("%-26s %s", w->name, w->summary);
 		if (w->scenarios && *w->scenarios)
 			printf(" [%s]", w->scenarios);
 		printf("\n");
