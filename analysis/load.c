@@ -279,19 +279,9 @@ const char *an_era_of(const struct an_result *r)
 	return r->era_behaviour ? r->era_behaviour : r->era_version;
 }
 
-static int load_file(struct an_set *s, const char *path, char *err, size_t errlen)
+/* Takes doc (a reference) whether it is accepted or not. */
+static int add_doc(struct an_set *s, const char *path, json_t *doc, char *err, size_t errlen)
 {
-	if (s->n >= AN_MAX_RESULTS) {
-		snprintf(err, errlen, "%s: more than %d result documents", path, AN_MAX_RESULTS);
-		return -1;
-	}
-	json_error_t je;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!doc) {
-		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
-			 je.text);
-		return -1;
-	}
 	char why[400];
 	if (an_validate(doc, why, sizeof why)) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -304,6 +294,44 @@ static int load_file(struct an_set *s, const char *path, char *err, size_t errle
 	r->doc = doc;
 	fill(r);
 	return 0;
+}
+
+static bool too_many(const struct an_set *s, const char *path, char *err, size_t errlen)
+{
+	if (s->n < AN_MAX_RESULTS)
+		return false;
+	snprintf(err, errlen, "%s: more than %d result documents", path, AN_MAX_RESULTS);
+	return true;
+}
+
+static int load_file(struct an_set *s, const char *path, char *err, size_t errlen)
+{
+	if (too_many(s, path, err, errlen))
+		return -1;
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!doc) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+			 je.text);
+		return -1;
+	}
+	return add_doc(s, path, doc, err, errlen);
+}
+
+/* The same from memory (the fuzz target); name stands in for the path. */
+int an_load_buffer(struct an_set *s, const char *name, const char *buf, size_t len,
+		   char *err, size_t errlen)
+{
+	if (too_many(s, name, err, errlen))
+		return -1;
+	json_error_t je;
+	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!doc) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", name, je.line, je.column,
+			 je.text);
+		return -1;
+	}
+	return add_doc(s, name, doc, err, errlen);
 }
 
 static int by_name(const void *a, const void *b)
