@@ -69,6 +69,16 @@ static void opt_number(struct vctx *v, json_t *obj, const char *where, const cha
 		bad(v, "field %s%s: expected number or null, got %s", where, key, type_name(j));
 }
 
+/* Optional count or duration: absent, null, or a number >= 0 (a negative
+ * page count is a corrupt document, not a measurement). */
+static void opt_count(struct vctx *v, json_t *obj, const char *where, const char *key)
+{
+	opt_number(v, obj, where, key);
+	json_t *j = json_object_get(obj, key);
+	if (json_is_number(j) && json_number_value(j) < 0)
+		bad(v, "field %s%s: %g is negative", where, key, json_number_value(j));
+}
+
 static void opt_string(struct vctx *v, json_t *obj, const char *where, const char *key)
 {
 	json_t *j = json_object_get(obj, key);
@@ -93,7 +103,7 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 	snprintf(w, sizeof w, "%s.", where);
 	need(v, ph, w, "name", JSON_STRING);
 	for (size_t i = 0; i < sizeof phase_numbers / sizeof *phase_numbers; i++)
-		opt_number(v, ph, w, phase_numbers[i]);
+		opt_count(v, ph, w, phase_numbers[i]);
 	opt_string(v, ph, w, "skipped");
 	json_t *m = json_object_get(ph, "metrics");
 	if (!m || json_is_null(m))
@@ -181,7 +191,7 @@ static void check_fingerprint(struct vctx *v, json_t *fp)
 		strcat(w, ".");
 		static const char *const keys[] = { "pages", "copied", "reused", "lost_sync" };
 		for (size_t i = 0; i < 4; i++)
-			opt_number(v, s, w, keys[i]);
+			opt_count(v, s, w, keys[i]);
 		json_t *sk = json_object_get(s, "skipped");
 		if (sk && !json_is_null(sk) && !json_is_string(sk) && !json_is_boolean(sk))
 			bad(v, "field %sskipped: expected string, boolean or null, got %s", w,
@@ -205,7 +215,7 @@ static void check_env(struct vctx *v, json_t *env)
 		opt_string(v, cpu, "env.cpu.", "model");
 	json_t *mem = json_object_get(env, "memory");
 	if (json_is_object(mem))
-		opt_number(v, mem, "env.memory.", "total_bytes");
+		opt_count(v, mem, "env.memory.", "total_bytes");
 }
 
 int an_validate(json_t *doc, char *err, size_t errlen)
@@ -227,6 +237,9 @@ int an_validate(json_t *doc, char *err, size_t errlen)
 			bad(&v, "not a cowbench result document (schema '%s')", s);
 		return -1;
 	}
+	json_t *complete = json_object_get(doc, "complete");
+	if (complete && !json_is_boolean(complete))
+		bad(&v, "field complete: expected boolean, got %s", type_name(complete));
 	json_t *env = need(&v, doc, "", "env", JSON_OBJECT);
 	if (env)
 		check_env(&v, env);

@@ -115,6 +115,30 @@ check "/nonexistent.json" compare /nonexistent.json --out "$out/res/cmp"
 mkdir -p "$out/empty"
 check "$out/empty" compare "$out/empty" --out "$out/res/cmp"
 
+# Corrupt result documents for `compare`: each mutation of a synthetic
+# fixture must be rejected naming the file and the field.
+SRC=$(cd "$(dirname "$0")" && pwd)
+good=$SRC/fixtures/compare/synthetic-6.1.json
+mut() { # name python-statement expected-text
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"))' "$good" "$out/$1.json" "$2"
+	check "$out/$1.json: $3" compare "$out/$1.json" --out "$out/res/cmp"
+}
+ph='d["workloads"][0]["reps"][0]["phases"][0]'
+mut neg-copied "$ph[\"copied\"] = -5" "field workloads[0].reps[0].phases[0].copied"
+mut str-pages "$ph[\"pages\"] = \"12\"" "field workloads[0].reps[0].phases[0].pages"
+mut neg-elapsed "$ph[\"elapsed_ns\"] = -1.5" "field workloads[0].reps[0].phases[0].elapsed_ns"
+mut no-name "del $ph[\"name\"]" "field workloads[0].reps[0].phases[0].name"
+mut reps-obj 'd["workloads"][0]["reps"] = {}' "field workloads[0].reps"
+mut complete-str 'd["complete"] = "yes"' "field complete"
+mut schema-2 'd["schema"] = "cowbench-result/2"' "schema 'cowbench-result/2'"
+mut no-env 'del d["env"]' "field env"
+mut neg-mem 'd["env"].setdefault("memory", {})["total_bytes"] = -1' "field env.memory.total_bytes"
+mut top-array 'd = [d]' "top level"
+
 # An unwritable results directory: root writes anywhere on a normal
 # directory, so make it a read-only mount (private mount namespace).
 mkdir -p "$out/ro"

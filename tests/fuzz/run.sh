@@ -14,7 +14,8 @@ if [[ -z $cc ]]; then
 fi
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCOWBENCH_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_load >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_load >build-fuzz/build.log 2>&1 ||
+	{ tail -20 build-fuzz/build.log; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # New inputs go to a scratch corpus; the tree's seeds stay as they are.
