@@ -48,7 +48,25 @@ foreign_runs() {
 	done
 }
 
+# Swap files and cgroups carry the creating run's pid: other runs' are
+# not ours to judge (ours: the pids in $ourpids).
+ourpids=" "
+not_foreign() {
+	local line n
+	while IFS= read -r line; do
+		if [[ $line =~ cowbench-(swap\.)?([0-9]+) ]]; then
+			n=${BASH_REMATCH[2]}
+			[[ $ourpids == *" $n "* ]] || continue
+		fi
+		echo "$line"
+	done
+}
+
 snapshot() {
+	snapshot_all | not_foreign
+}
+
+snapshot_all() {
 	# KSM tunables only (mode u+w): the statistics move while KSM runs.
 	find /sys/kernel/mm/ksm -maxdepth 1 -type f -perm -u+w -exec grep -H '' {} + | sort
 	find /sys/kernel/mm/transparent_hugepage -type f -perm -u+w -exec grep -H '' {} + | sort
@@ -104,7 +122,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 finished = sys.argv[2] == "0"
 assert d.get("schema") == "cowbench-result/1", "schema"
-assert d.get("complete") is (True if finished else False), "complete=%r" % d.get("complete")
+# Killed after the last write (during the final restore) may say true.
+assert d.get("complete") is True or (not finished and d.get("complete") is False), \
+    "complete=%r" % d.get("complete")
 assert isinstance(d.get("workloads"), list), "workloads"
 EOF
 }
@@ -125,6 +145,11 @@ for sig in KILL INT TERM; do
 		env --default-signal=INT "$BIN" run --reps 1 --out "$out/r.json" \
 			>/dev/null 2>"$out/run.err" &
 		pid=$!
+		ourpids+="$pid "
+		# Other runs seen at any time during the trial.
+		: >"$out/foreign"
+		(while :; do foreign_runs >>"$out/foreign"; sleep 0.1; done) &
+		mon=$!
 		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 		kill -s "$sig" "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -134,10 +159,13 @@ for sig in KILL INT TERM; do
 			"$BIN" restore >"$out/restore.out" 2>&1 ||
 				echo "  trial $i: restore failed: $(tail -2 "$out/restore.out")"
 		fi
-		foreign=$(foreign_runs)
+		foreign_runs >>"$out/foreign"
+		kill "$mon"
+		wait "$mon" 2>/dev/null
+		foreign=$(sort -u "$out/foreign" | tr '\n' ' ')
 		ok=1
 		compare_state || ok=0
-		if ((!ok)) && [[ -n $foreign ]] && ((disturbed < 20)); then
+		if ((!ok)) && [[ -n $foreign ]] && ((disturbed < 40)); then
 			# Not ours to judge: repeat the trial once the other run is gone.
 			echo "  SIG$sig trial $i: disturbed by cowbench pid(s) $foreign; repeating"
 			disturbed=$((disturbed + 1))
