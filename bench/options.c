@@ -170,13 +170,13 @@ static const char *type_word(const struct cb_opt *o)
 /* 4096 -> "4K": sizes in help read like the values one types. */
 static void size_text(uint64_t v, char *buf, size_t len)
 {
-	static const char units[] = "KMGT";
-	int u = -1;
-	while (u < 3 && v && !(v & 1023)) {
+	static const char *const units[] = { "", "K", "M", "G", "T" };
+	size_t u = 0;
+	while (u < 4 && v && !(v & 1023)) {
 		v >>= 10;
 		u++;
 	}
-	snprintf(buf, len, "%" PRIu64 "%.*s", v, u >= 0, u >= 0 ? &units[u] : "");
+	snprintf(buf, len, "%" PRIu64 "%s", v, units[u]);
 }
 
 /* The accepted range, so that users (and the bad-input test) know it. */
