@@ -30,6 +30,17 @@ static bool bad(struct vctx *v, const char *fmt, ...)
 	return false;
 }
 
+/* Field paths hold keys from the document: a long key truncates the path
+ * (the message stays readable), it must never overflow it. */
+static void add_dot(char *w, size_t size)
+{
+	size_t n = strlen(w);
+	if (n + 1 < size) {
+		w[n] = '.';
+		w[n + 1] = 0;
+	}
+}
+
 static const char *type_name(json_t *j)
 {
 	switch (json_typeof(j)) {
@@ -121,7 +132,7 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 			bad(v, "field %s: expected object, got %s", mw, type_name(e));
 			return;
 		}
-		strcat(mw, ".");
+		add_dot(mw, sizeof mw);
 		opt_number(v, e, mw, "value");
 		opt_string(v, e, mw, "unit");
 	}
@@ -135,7 +146,7 @@ static void check_workload(struct vctx *v, json_t *wl, size_t i)
 		bad(v, "field %s: expected object, got %s", w, type_name(wl));
 		return;
 	}
-	strcat(w, ".");
+	add_dot(w, sizeof w);
 	need(v, wl, w, "name", JSON_STRING);
 	json_t *p = json_object_get(wl, "params");
 	if (p && !json_is_object(p) && !json_is_null(p))
@@ -150,7 +161,7 @@ static void check_workload(struct vctx *v, json_t *wl, size_t i)
 			bad(v, "field %s: expected object, got %s", rw, type_name(rep));
 			return;
 		}
-		strcat(rw, ".");
+		add_dot(rw, sizeof rw);
 		opt_string(v, rep, rw, "skipped");
 		opt_string(v, rep, rw, "error");
 		json_t *phases = need(v, rep, rw, "phases", JSON_ARRAY);
@@ -188,7 +199,7 @@ static void check_fingerprint(struct vctx *v, json_t *fp)
 			bad(v, "field %s: expected object, got %s", w, type_name(s));
 			return;
 		}
-		strcat(w, ".");
+		add_dot(w, sizeof w);
 		static const char *const keys[] = { "pages", "copied", "reused", "lost_sync" };
 		for (size_t i = 0; i < 4; i++)
 			opt_count(v, s, w, keys[i]);
