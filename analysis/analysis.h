@@ -35,6 +35,8 @@ struct an_set {
  * the position (line:column) or field of the first problem. */
 int an_load_path(struct an_set *s, const char *path, char *err, size_t errlen);
 int an_validate(json_t *doc, char *err, size_t errlen);
+int an_load_buffer(struct an_set *s, const char *name, const char *buf, size_t len,
+		   char *err, size_t errlen);
 void an_set_free(struct an_set *s);
 const char *an_era_of(const struct an_result *r); /* behaviour, else version */
 

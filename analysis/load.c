@@ -30,6 +30,17 @@ static bool bad(struct vctx *v, const char *fmt, ...)
 	return false;
 }
 
+/* Field paths hold keys from the document: a long key truncates the path
+ * (the message stays readable), it must never overflow it. */
+static void add_dot(char *w, size_t size)
+{
+	size_t n = strlen(w);
+	if (n + 1 < size) {
+		w[n] = '.';
+		w[n + 1] = 0;
+	}
+}
+
 static const char *type_name(json_t *j)
 {
 	switch (json_typeof(j)) {
@@ -69,6 +80,16 @@ static void opt_number(struct vctx *v, json_t *obj, const char *where, const cha
 		bad(v, "field %s%s: expected number or null, got %s", where, key, type_name(j));
 }
 
+/* Optional count or duration: absent, null, or a number >= 0 (a negative
+ * page count is a corrupt document, not a measurement). */
+static void opt_count(struct vctx *v, json_t *obj, const char *where, const char *key)
+{
+	opt_number(v, obj, where, key);
+	json_t *j = json_object_get(obj, key);
+	if (json_is_number(j) && json_number_value(j) < 0)
+		bad(v, "field %s%s: %g is negative", where, key, json_number_value(j));
+}
+
 static void opt_string(struct vctx *v, json_t *obj, const char *where, const char *key)
 {
 	json_t *j = json_object_get(obj, key);
@@ -93,7 +114,7 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 	snprintf(w, sizeof w, "%s.", where);
 	need(v, ph, w, "name", JSON_STRING);
 	for (size_t i = 0; i < sizeof phase_numbers / sizeof *phase_numbers; i++)
-		opt_number(v, ph, w, phase_numbers[i]);
+		opt_count(v, ph, w, phase_numbers[i]);
 	opt_string(v, ph, w, "skipped");
 	json_t *m = json_object_get(ph, "metrics");
 	if (!m || json_is_null(m))
@@ -111,7 +132,7 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 			bad(v, "field %s: expected object, got %s", mw, type_name(e));
 			return;
 		}
-		strcat(mw, ".");
+		add_dot(mw, sizeof mw);
 		opt_number(v, e, mw, "value");
 		opt_string(v, e, mw, "unit");
 	}
@@ -125,7 +146,7 @@ static void check_workload(struct vctx *v, json_t *wl, size_t i)
 		bad(v, "field %s: expected object, got %s", w, type_name(wl));
 		return;
 	}
-	strcat(w, ".");
+	add_dot(w, sizeof w);
 	need(v, wl, w, "name", JSON_STRING);
 	json_t *p = json_object_get(wl, "params");
 	if (p && !json_is_object(p) && !json_is_null(p))
@@ -140,7 +161,7 @@ static void check_workload(struct vctx *v, json_t *wl, size_t i)
 			bad(v, "field %s: expected object, got %s", rw, type_name(rep));
 			return;
 		}
-		strcat(rw, ".");
+		add_dot(rw, sizeof rw);
 		opt_string(v, rep, rw, "skipped");
 		opt_string(v, rep, rw, "error");
 		json_t *phases = need(v, rep, rw, "phases", JSON_ARRAY);
@@ -182,7 +203,7 @@ static void check_fingerprint(struct vctx *v, json_t *fp)
 		}
 		static const char *const keys[] = { "pages", "copied", "reused", "lost_sync" };
 		for (size_t i = 0; i < 4; i++)
-			opt_number(v, s, w, keys[i]);
+			opt_count(v, s, w, keys[i]);
 		json_t *sk = json_object_get(s, "skipped");
 		if (sk && !json_is_null(sk) && !json_is_string(sk) && !json_is_boolean(sk))
 			bad(v, "field %sskipped: expected string, boolean or null, got %s", w,
@@ -206,7 +227,7 @@ static void check_env(struct vctx *v, json_t *env)
 		opt_string(v, cpu, "env.cpu.", "model");
 	json_t *mem = json_object_get(env, "memory");
 	if (json_is_object(mem))
-		opt_number(v, mem, "env.memory.", "total_bytes");
+		opt_count(v, mem, "env.memory.", "total_bytes");
 }
 
 int an_validate(json_t *doc, char *err, size_t errlen)
@@ -228,6 +249,9 @@ int an_validate(json_t *doc, char *err, size_t errlen)
 			bad(&v, "not a cowbench result document (schema '%s')", s);
 		return -1;
 	}
+	json_t *complete = json_object_get(doc, "complete");
+	if (complete && !json_is_boolean(complete))
+		bad(&v, "field complete: expected boolean, got %s", type_name(complete));
 	json_t *env = need(&v, doc, "", "env", JSON_OBJECT);
 	if (env)
 		check_env(&v, env);
@@ -280,19 +304,9 @@ const char *an_era_of(const struct an_result *r)
 	return r->era_behaviour ? r->era_behaviour : r->era_version;
 }
 
-static int load_file(struct an_set *s, const char *path, char *err, size_t errlen)
+/* Takes doc (a reference) whether it is accepted or not. */
+static int add_doc(struct an_set *s, const char *path, json_t *doc, char *err, size_t errlen)
 {
-	if (s->n >= AN_MAX_RESULTS) {
-		snprintf(err, errlen, "%s: more than %d result documents", path, AN_MAX_RESULTS);
-		return -1;
-	}
-	json_error_t je;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!doc) {
-		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
-			 je.text);
-		return -1;
-	}
 	char why[400];
 	if (an_validate(doc, why, sizeof why)) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -305,6 +319,44 @@ static int load_file(struct an_set *s, const char *path, char *err, size_t errle
 	r->doc = doc;
 	fill(r);
 	return 0;
+}
+
+static bool too_many(const struct an_set *s, const char *path, char *err, size_t errlen)
+{
+	if (s->n < AN_MAX_RESULTS)
+		return false;
+	snprintf(err, errlen, "%s: more than %d result documents", path, AN_MAX_RESULTS);
+	return true;
+}
+
+static int load_file(struct an_set *s, const char *path, char *err, size_t errlen)
+{
+	if (too_many(s, path, err, errlen))
+		return -1;
+	json_error_t je;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!doc) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+			 je.text);
+		return -1;
+	}
+	return add_doc(s, path, doc, err, errlen);
+}
+
+/* The same from memory (the fuzz target); name stands in for the path. */
+int an_load_buffer(struct an_set *s, const char *name, const char *buf, size_t len,
+		   char *err, size_t errlen)
+{
+	if (too_many(s, name, err, errlen))
+		return -1;
+	json_error_t je;
+	json_t *doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!doc) {
+		snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", name, je.line, je.column,
+			 je.text);
+		return -1;
+	}
+	return add_doc(s, name, doc, err, errlen);
 }
 
 static int by_name(const void *a, const void *b)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -92,8 +93,29 @@ static int load(const char *p)
 	return owner;
 }
 
+/* KSM, THP, sysctls and swap are machine-wide while journals are per state
+ * directory: two runs with different state directories that overlap would
+ * each record the other's settings as "original" and one of them would
+ * restore those, leaving the machine changed. One machine-wide lock, held
+ * (by the open file) until the process ends, serializes them. */
+static void lock_machine(void)
+{
+	static int fd = -1;
+	if (fd >= 0)
+		return;
+	const char *p = getenv("COWBENCH_LOCK");
+	fd = open(p && *p ? p : "/run/cowbench.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || !flock(fd, LOCK_EX | LOCK_NB))
+		return;
+	fprintf(stderr, "cowbench: waiting for another cowbench run to finish "
+		"(machine-wide settings)\n");
+	while (flock(fd, LOCK_EX) && errno == EINTR)
+		;
+}
+
 int cb_journal_begin(char *err, size_t errlen)
 {
+	lock_machine();
 	const char *p = cb_journal_path();
 	int owner = load(p);
 	if (owner >= 0) {
@@ -328,6 +350,7 @@ int cb_journal_restore(bool verbose)
 {
 	const char *p = cb_journal_path();
 	if (journal_fd < 0) {
+		lock_machine();
 		int owner = load(p);
 		if (owner < 0) {
 			if (verbose)

@@ -198,11 +198,11 @@ static int cmd_run(struct cb_cmdline *cl)
 static int cmd_probe(struct cb_cmdline *cl)
 {
 	char err[256];
+	cb_install_signals();
 	if (cb_is_root() && cb_journal_begin(err, sizeof err)) {
 		fprintf(stderr, "cowbench: %s\n", err);
 		return 1;
 	}
-	cb_install_signals();
 	json_t *fp = cb_fingerprint_collect();
 	int rc = cb_journal_active() ? cb_journal_restore(false) : 0;
 	if (cl->vals[opt_i(env_opts, "json")].b) {

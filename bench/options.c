@@ -167,6 +167,34 @@ static const char *type_word(const struct cb_opt *o)
 	}
 }
 
+/* 4096 -> "4K": sizes in help read like the values one types. */
+static void size_text(uint64_t v, char *buf, size_t len)
+{
+	static const char *const units[] = { "", "K", "M", "G", "T" };
+	size_t u = 0;
+	while (u < 4 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 "%s", v, units[u]);
+}
+
+/* The accepted range, so that users (and the bad-input test) know it. */
+static void print_range(const struct cb_opt *o)
+{
+	char lo[32], hi[32];
+	if (o->type == CB_OPT_SIZE) {
+		size_text(o->min, lo, sizeof lo);
+		size_text(o->max, hi, sizeof hi);
+	} else if (o->type == CB_OPT_U64) {
+		snprintf(lo, sizeof lo, "%" PRIu64, o->min);
+		snprintf(hi, sizeof hi, "%" PRIu64, o->max);
+	} else {
+		return;
+	}
+	printf(" [%s..%s]", lo, o->max ? hi : "");
+}
+
 void cb_opt_help(const struct cb_opt *opts, const char *prefix)
 {
 	for (const struct cb_opt *o = opts; o && o->name; o++) {
@@ -175,6 +203,7 @@ void cb_opt_help(const struct cb_opt *opts, const char *prefix)
 		printf("  %-34s %s", lhs, o->help);
 		if (o->def)
 			printf(" (default %s)", o->def);
+		print_range(o);
 		printf("\n");
 	}
 }
@@ -300,6 +329,7 @@ void cb_cmdline_help(const struct cb_opt *opts)
 		printf("  %-30s %s", lhs, o->help);
 		if (o->def && !(o->flags & CB_OPTF_FLAG))
 			printf(" (default %s)", o->def);
+		print_range(o);
 		printf("\n");
 	}
 }

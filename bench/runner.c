@@ -276,11 +276,13 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	json_t *env = cb_env_collect();
 	char *path = out_path ? strdup(out_path) : cb_result_default_path(env);
 	check_out_dir(path);
+	/* Handlers first: a signal right after the journal exists must
+	 * still remove it (restore of zero entries). */
+	cb_install_signals();
 	if (cb_is_root() && cb_journal_begin(err, sizeof err)) {
 		fprintf(stderr, "cowbench: %s\n", err);
 		return 1;
 	}
-	cb_install_signals();
 	if (cb_is_root())
 		cb_tracefs_ensure();
 	json_t *doc = cb_result_new(env);

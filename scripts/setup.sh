@@ -2,13 +2,16 @@
 # Installs what cowbench needs (Debian bookworm packages) and builds it.
 #   scripts/setup.sh              -> build/ (release build)
 #   scripts/setup.sh --sanitize   -> build-asan/ (ASan + UBSan, for CI)
+#   scripts/setup.sh --fuzz       -> build-fuzz/ (clang + libFuzzer: tests/fuzz/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config git
 	libjansson-dev libhwloc-dev libnuma-dev liburing-dev libpfm4-dev libcmocka-dev
 	libibverbs-dev ibverbs-providers libnl-3-dev libnl-route-3-dev
-	gnuplot-nox python3 python3-jsonschema util-linux procps kmod)
+	gnuplot-nox python3 python3-jsonschema util-linux procps kmod valgrind)
+# The fuzz build only: clang with its libFuzzer/sanitizer runtimes.
+[[ ${1:-} == --fuzz ]] && PACKAGES+=(clang-14 libclang-rt-14-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -29,6 +32,10 @@ args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 if [[ ${1:-} == --sanitize ]]; then
 	dir=build-asan
 	args=(-DCMAKE_BUILD_TYPE=Debug -DCOWBENCH_SANITIZE=ON)
+elif [[ ${1:-} == --fuzz ]]; then
+	dir=build-fuzz
+	args=(-DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOWBENCH_FUZZ=ON
+	      -DBUILD_TESTING=OFF)
 fi
 cmake -S . -B "$dir" "${args[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
