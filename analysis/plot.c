@@ -575,6 +575,17 @@ static void sort_line(struct line *L)
 	}
 }
 
+/* Whether any point of the panel has a value (times of emulated results
+ * are NaN): gnuplot fails on a plot without one. */
+static bool panel_has_data(const struct line *lines, int nl, int panel)
+{
+	for (int l = 0; l < nl; l++)
+		for (int p = 0; p < lines[l].n; p++)
+			if (!isnan(lines[l].y[panel][p]))
+				return true;
+	return false;
+}
+
 static void sweep_panel(FILE *f, struct line *lines, int nl, int panel, const char *ylabel,
 			const char *title)
 {
@@ -612,6 +623,14 @@ static int sweeps(const struct an_table *t, const struct an_opts *o, struct an_p
 		}
 		if (longest < 2)
 			continue;
+		bool has_time = panel_has_data(lines, nl, 0), has_mem = panel_has_data(lines, nl, 1);
+		if (!has_time && !has_mem) {
+			note(pl, "sweep of %.80s not drawn: no point has a value", name);
+			continue;
+		}
+		if (!has_time)
+			note(pl, "sweep of %.80s: time panel left out (no time to plot: emulated "
+				 "results, see above)", name);
 		struct gp g;
 		if (gp_open(&g, o))
 			return -1;
@@ -623,15 +642,23 @@ static int sweeps(const struct an_table *t, const struct an_opts *o, struct an_p
 			say(g.pipe, "EOD\n");
 		}
 		char title[512];
-		say(g.b, "set multiplot layout 2,1\n");
-		snprintf(title, sizeof title, "%s sweep: time per operation (mean)", name);
-		sweep_panel(g.b, lines, nl, 0, "time per operation (us)", title);
-		snprintf(title, sizeof title, "%s sweep: memory of COW copies (median)", name);
-		sweep_panel(g.b, lines, nl, 1, "memory of COW copies (MiB)", title);
-		say(g.b, "unset multiplot\n");
+		int npanels = has_time + has_mem;
+		if (npanels > 1)
+			say(g.b, "set multiplot layout 2,1\n");
+		if (has_time) {
+			snprintf(title, sizeof title, "%s sweep: time per operation (mean)", name);
+			sweep_panel(g.b, lines, nl, 0, "time per operation (us)", title);
+		}
+		if (has_mem) {
+			snprintf(title, sizeof title, "%s sweep: memory of COW copies (median)",
+				 name);
+			sweep_panel(g.b, lines, nl, 1, "memory of COW copies (MiB)", title);
+		}
+		if (npanels > 1)
+			say(g.b, "unset multiplot\n");
 		char pname[64];
 		snprintf(pname, sizeof pname, "7-sweep-%d", ndone);
-		if (gp_close(&g, o, pname, 1100, 1000 + 30 * nl)) {
+		if (gp_close(&g, o, pname, 1100, 500 * npanels + 30 * nl)) {
 			note(pl, "gnuplot failed on plot %s", pname);
 			rc = -1;
 			continue;
