@@ -2,12 +2,20 @@
 # Installs what cowbench needs (Debian bookworm packages) and builds it.
 #   scripts/setup.sh              -> build/ (release build)
 #   scripts/setup.sh --sanitize   -> build-asan/ (ASan + UBSan, for CI)
+#   scripts/setup.sh --vm         -> also what scripts/kernels/fetch and
+#                                    scripts/vm/* need (QEMU, static busybox,
+#                                    mkfs.ext4, cpio, xz, zstd), then build/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config git
 	libjansson-dev libhwloc-dev libnuma-dev liburing-dev libpfm4-dev libcmocka-dev
 	gnuplot-nox python3 python3-jsonschema util-linux procps kmod)
+# Booting other kernels: fetch (apt-get, dpkg-deb, depmod, Debian's keys) and
+# vm/run (QEMU/TCG, a static busybox initramfs, ext4 data disk).
+VM_PACKAGES=(qemu-system-x86 busybox-static e2fsprogs cpio gzip xz-utils zstd
+	debian-archive-keyring ca-certificates)
+[[ ${1:-} == --vm ]] && PACKAGES+=("${VM_PACKAGES[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
