@@ -278,8 +278,24 @@ static void era_key(FILE *f)
 		    era_colour(era_names[e]), shown[e]);
 }
 
-/* One panel: kernels label the bars below, workload phases name the groups
- * on top. */
+/* The x label of a bar panel: which kernel each bar number stands for,
+ * three to a line (full labels under every bar overlap once there are more
+ * than a few kernels). */
+static void kernel_key(FILE *f, const struct an_table *t)
+{
+	say(f, "set xlabel ''");
+	for (int r = 0; r < t->set->n; r++) {
+		char item[300];
+		snprintf(item, sizeof item, "K%d = %s%s", r + 1, t->set->r[r].label,
+			 r + 1 < t->set->n ? "      " : "");
+		say(f, "%s", r % 3 ? "." : (r ? ".\"\\n\"." : "."));
+		say_q(f, "", item, "");
+	}
+	say(f, " font ',10'\n");
+}
+
+/* One panel: kernel numbers label the bars below (the key under the
+ * panel names them), workload phases name the groups on top. */
 static void bar_panel(struct gp *g, const struct an_table *t, const struct groups *gr,
 		      const struct series *s, int id, bool with_ci, const struct an_opts *o)
 {
@@ -296,11 +312,10 @@ static void bar_panel(struct gp *g, const struct an_table *t, const struct group
 		return;
 	}
 	emit_bars_block(g, t, &L, id);
-	say(f, "set xtics rotate by 30 right nomirror font ',8' (");
-	for (int i = 0; i < L.nb; i++) {
-		say_q(f, i ? ", " : "", t->set->r[L.bars[i].result].label, "");
-		say(f, " %.6g", L.bars[i].x);
-	}
+	kernel_key(f, t);
+	say(f, "set xtics nomirror font ',8' (");
+	for (int i = 0; i < L.nb; i++)
+		say(f, "%s'K%d' %.6g", i ? ", " : "", L.bars[i].result + 1, L.bars[i].x);
 	say(f, ")\nset x2tics nomirror font ',9' (");
 	/* Two lines per group, "workload" and "phase", joined in gnuplot so the
 	 * quoted labels stay single-line literals. */
@@ -318,7 +333,7 @@ static void bar_panel(struct gp *g, const struct an_table *t, const struct group
 	say(f, top > 0 ? "set yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
 		       : "set yrange [0:1]\n");
 	/* Rotated kernel labels hang to the left of the first bar. */
-	say(f, "set grid ytics\nset boxwidth 0.8\nset key outside right top\nset lmargin 22\n");
+	say(f, "set grid ytics\nset boxwidth 0.8\nset key outside right top\nset lmargin 12\n");
 	say(f, "plot $bars%d using 1:2:5 with boxes fs solid 0.8 lc rgb variable notitle", id);
 	/* The value over each bar tells a measured 0 from a missing bar. */
 	say(f, ", $bars%d using 1:%d:(sprintf('%%.4g', $2)) with labels offset 0,0.7 "
@@ -340,7 +355,7 @@ static int bars_width(const struct an_table *t, const struct groups *gr)
 			row = an_find_row(t, gr->wkey[i], gr->phase[i], "elapsed_ns");
 		int nb = row ? row->ncells : 0;
 		int text = (int)fmax(strlen(gr->workload[i]), strlen(gr->phase[i])) * 7;
-		w += (nb * 55 > text ? nb * 55 : text) + 45;
+		w += (nb * 30 > text ? nb * 30 : text) + 45;
 	}
 	return w;
 }
@@ -384,7 +399,9 @@ static int bar_figure(const struct an_table *t, const struct an_opts *o, struct 
 	if (npanels > 1)
 		say(g.b, "unset multiplot\n");
 	int w = 420 + bars_width(t, &gr);
-	int rc = gp_close(&g, o, name, w < 1000 ? 1000 : w > 4000 ? 4000 : w, 430 * npanels + 170);
+	int keylines = (t->set->n + 2) / 3;
+	int rc = gp_close(&g, o, name, w < 1000 ? 1000 : w > 6000 ? 6000 : w,
+			  (430 + 16 * keylines) * npanels + 170);
 	if (rc) {
 		note(pl, "gnuplot failed on plot %s", name);
 		return -1;
@@ -456,11 +473,16 @@ static int heatmap(const struct an_table *t, const struct an_opts *o, struct an_
 	say(g.pipe, "EOD\n");
 	say(f, "set title 'COW policy fingerprint: what each probe scenario did on each "
 	       "kernel (cells: outcome, pages or pins affected / total)'\n");
-	say(f, "set xlabel 'kernel'\nset ylabel 'probe scenario (docs/eras.md)'\n");
+	say(f, "set xlabel 'kernel' offset 0,-0.6\nset ylabel 'probe scenario (docs/eras.md)'\n");
 	say(f, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n", nk - 1, ns - 1);
 	say(f, "set xtics nomirror font ',8' (");
+	/* Release on one line, era and emulation under it: whole labels of
+	 * neighbouring columns overlap. */
 	for (int k = 0; k < nk; k++) {
-		say_q(f, k ? ", " : "", s->r[ks[k]].label, "");
+		const struct an_result *r = &s->r[ks[k]];
+		const char *rest = r->label + strlen(r->release);
+		say_q(f, k ? ", " : "", r->release, ".\"\\n\".");
+		say_q(f, "", *rest == ' ' ? rest + 1 : rest, "");
 		say(f, " %d", k);
 	}
 	say(f, ")\nset ytics nomirror (");
@@ -474,7 +496,7 @@ static int heatmap(const struct an_table *t, const struct an_opts *o, struct an_
 	       "set key off\nset tics scale 0\n"
 	       "plot $heat using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 "
 	       "fc palette notitle\n");
-	int w = 300 + 210 * nk, h = 220 + 34 * ns;
+	int w = 300 + 230 * nk, h = 250 + 34 * ns;
 	if (gp_close(&g, o, "6-fingerprint", w < 800 ? 800 : w, h < 480 ? 480 : h)) {
 		note(pl, "gnuplot failed on plot 6-fingerprint");
 		return -1;
@@ -575,6 +597,17 @@ static void sort_line(struct line *L)
 	}
 }
 
+/* Whether any point of the panel has a value (times of emulated results
+ * are NaN): gnuplot fails on a plot without one. */
+static bool panel_has_data(const struct line *lines, int nl, int panel)
+{
+	for (int l = 0; l < nl; l++)
+		for (int p = 0; p < lines[l].n; p++)
+			if (!isnan(lines[l].y[panel][p]))
+				return true;
+	return false;
+}
+
 static void sweep_panel(FILE *f, struct line *lines, int nl, int panel, const char *ylabel,
 			const char *title)
 {
@@ -612,6 +645,14 @@ static int sweeps(const struct an_table *t, const struct an_opts *o, struct an_p
 		}
 		if (longest < 2)
 			continue;
+		bool has_time = panel_has_data(lines, nl, 0), has_mem = panel_has_data(lines, nl, 1);
+		if (!has_time && !has_mem) {
+			note(pl, "sweep of %.80s not drawn: no point has a value", name);
+			continue;
+		}
+		if (!has_time)
+			note(pl, "sweep of %.80s: time panel left out (no time to plot: emulated "
+				 "results, see above)", name);
 		struct gp g;
 		if (gp_open(&g, o))
 			return -1;
@@ -623,15 +664,23 @@ static int sweeps(const struct an_table *t, const struct an_opts *o, struct an_p
 			say(g.pipe, "EOD\n");
 		}
 		char title[512];
-		say(g.b, "set multiplot layout 2,1\n");
-		snprintf(title, sizeof title, "%s sweep: time per operation (mean)", name);
-		sweep_panel(g.b, lines, nl, 0, "time per operation (us)", title);
-		snprintf(title, sizeof title, "%s sweep: memory of COW copies (median)", name);
-		sweep_panel(g.b, lines, nl, 1, "memory of COW copies (MiB)", title);
-		say(g.b, "unset multiplot\n");
+		int npanels = has_time + has_mem;
+		if (npanels > 1)
+			say(g.b, "set multiplot layout 2,1\n");
+		if (has_time) {
+			snprintf(title, sizeof title, "%s sweep: time per operation (mean)", name);
+			sweep_panel(g.b, lines, nl, 0, "time per operation (us)", title);
+		}
+		if (has_mem) {
+			snprintf(title, sizeof title, "%s sweep: memory of COW copies (median)",
+				 name);
+			sweep_panel(g.b, lines, nl, 1, "memory of COW copies (MiB)", title);
+		}
+		if (npanels > 1)
+			say(g.b, "unset multiplot\n");
 		char pname[64];
 		snprintf(pname, sizeof pname, "7-sweep-%d", ndone);
-		if (gp_close(&g, o, pname, 1100, 1000 + 30 * nl)) {
+		if (gp_close(&g, o, pname, 1100, 500 * npanels + 30 * nl)) {
 			note(pl, "gnuplot failed on plot %s", pname);
 			rc = -1;
 			continue;

@@ -3,6 +3,9 @@
 #   scripts/setup.sh              -> build/ (release build)
 #   scripts/setup.sh --sanitize   -> build-asan/ (ASan + UBSan, for CI)
 #   scripts/setup.sh --fuzz       -> build-fuzz/ (clang + libFuzzer: tests/fuzz/run.sh)
+#   scripts/setup.sh --vm         -> also what scripts/kernels/fetch and
+#                                    scripts/vm/* need (QEMU, static busybox,
+#                                    mkfs.ext4, cpio, xz, zstd), then build/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +15,11 @@ PACKAGES=(build-essential cmake pkg-config git
 	gnuplot-nox python3 python3-jsonschema util-linux procps kmod valgrind)
 # The fuzz build only: clang with its libFuzzer/sanitizer runtimes.
 [[ ${1:-} == --fuzz ]] && PACKAGES+=(clang-14 libclang-rt-14-dev)
+# Booting other kernels: fetch (apt-get, dpkg-deb, depmod, Debian's keys) and
+# vm/run (QEMU/TCG, a static busybox initramfs, ext4 data disk).
+VM_PACKAGES=(qemu-system-x86 busybox-static e2fsprogs cpio gzip xz-utils zstd
+	debian-archive-keyring ca-certificates)
+[[ ${1:-} == --vm ]] && PACKAGES+=("${VM_PACKAGES[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -121,13 +121,53 @@ static void test_reuse_alone_is_unknown(void **state)
 	json_decref(sc);
 }
 
+/* mapcount (KSM reuse, pin lost at fork) against page_count (vmsplice pipe
+ * in sync, pin lost after uffd-wp): two outcomes each way. */
 static void test_conflict_is_ambiguous(void **state)
 {
 	(void)state;
 	json_t *sc = exclusive_era();
-	put(sc, "S5a", 256, 0, 256, NA);   /* mapcount: KSM reuse */
-	put(sc, "S7c", 256, 256, 0, 256);  /* page_count: pin lost */
+	put(sc, "S5a", 256, 0, 256, NA);
+	put(sc, "S7a", 256, 256, 0, 256);
+	put(sc, "S7c", 256, 256, 0, 256);
 	assert_string_equal(cb_fingerprint_classify(sc, NULL), "ambiguous");
+	json_decref(sc);
+}
+
+/* One odd outcome does not flip the era against several others: a 6.12 run
+ * whose KSM probe was fooled (S5a "reused") stays exclusive, and the
+ * evidence still says which outcome the exclusive era cannot produce. */
+static void test_one_odd_scenario_is_outvoted(void **state)
+{
+	(void)state;
+	json_t *sc = exclusive_era(), *ev = json_array();
+	put(sc, "S5a", 256, 0, 256, NA);
+	assert_string_equal(cb_fingerprint_classify(sc, ev), "exclusive");
+	size_t i, against = 0;
+	json_t *r;
+	json_array_foreach(ev, i, r) {
+		size_t k;
+		json_t *v;
+		json_array_foreach(json_object_get(r, "against"), k, v)
+			if (!strcmp(json_string_value(v), "exclusive")) {
+				assert_string_equal(json_string_value(json_object_get(r, "scenario")),
+						    "S5a");
+				against++;
+			}
+	}
+	assert_int_equal(against, 1);
+	json_decref(ev);
+	json_decref(sc);
+}
+
+/* Outcomes only the older era produces, with nothing against them, flip it. */
+static void test_uncontested_outcomes_flip(void **state)
+{
+	(void)state;
+	json_t *sc = exclusive_era();
+	put(sc, "S3a", 256, 256, 0, NA);
+	put(sc, "S7c", 256, 256, 0, 256);
+	assert_string_equal(cb_fingerprint_classify(sc, NULL), "page_count");
 	json_decref(sc);
 }
 
@@ -148,6 +188,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mapcount),
 		cmocka_unit_test(test_page_count),
+		cmocka_unit_test(test_one_odd_scenario_is_outvoted),
+		cmocka_unit_test(test_uncontested_outcomes_flip),
 		cmocka_unit_test(test_exclusive),
 		cmocka_unit_test(test_page_count_without_swap),
 		cmocka_unit_test(test_5_18_is_page_count),

@@ -335,21 +335,52 @@ static void fill_pairs(struct penv *e, char *b, size_t n)
 	}
 }
 
-static long count_ksm(const char *b, size_t len)
+/* Pages of the first half whose twin (page i + n) maps the same frame:
+ * the pairs KSM merged. The twins' PFNs are the proof, not KPF_KSM: from
+ * "proc: Rewrite stable_page_flags()" (Matthew Wilcox, 2024, in 6.12)
+ * fs/proc/page.c sets KPF_KSM when `mapping & PAGE_MAPPING_KSM` is non-zero,
+ * and PAGE_MAPPING_KSM is PAGE_MAPPING_ANON | PAGE_MAPPING_MOVABLE, so every
+ * anonymous page reads as KSM there (seen on Debian's 6.12.117: bit 21 on
+ * unmerged, AnonExclusive pages with pages_shared 0; 6.18 reports it right).
+ * With pfn non-NULL, the merged frame of page i goes to pfn[i] (0: not
+ * merged). */
+static long count_merged(const char *b, size_t n, size_t ps, uint64_t *pfn)
 {
-	struct cb_region r = { getpid(), (uintptr_t)b, len };
+	struct cb_region r = { getpid(), (uintptr_t)b, 2 * n * ps };
 	struct cb_track_snap s;
-	long n = 0;
-	if (!cb_track_snapshot(&r, 1, &s))
-		for (size_t i = 0; i < s.n; i++)
-			n += (s.pages[i].kflags >> KPF_KSM) & 1;
+	long merged = 0;
+	if (!cb_track_snapshot(&r, 1, &s) && s.pfn_ok && s.n == 2 * n)
+		for (size_t i = 0; i < n; i++) {
+			uint64_t lo = s.pages[i].pm, hi = s.pages[n + i].pm;
+			bool same = (lo & PM_PRESENT) && (hi & PM_PRESENT) &&
+				    (lo & PM_PFN_MASK) == (hi & PM_PFN_MASK);
+			merged += same;
+			if (pfn)
+				pfn[i] = same ? lo & PM_PFN_MASK : 0;
+		}
 	cb_track_free(&s);
-	return n;
+	return merged;
 }
 
-/* ksmd scans everything as fast as it can for at most 3 s; the previous
- * knob values go back right after, not at the end of the run. */
-static long ksm_merge(struct penv *e, struct outcome *o, char *b, size_t n)
+/* Pages of the first half still on the frame KSM merged them into. */
+static long still_merged(const char *b, size_t n, size_t ps, const uint64_t *pfn)
+{
+	struct cb_region r = { getpid(), (uintptr_t)b, n * ps };
+	struct cb_track_snap s;
+	long k = 0;
+	if (!cb_track_snapshot(&r, 1, &s) && s.pfn_ok && s.n == n)
+		for (size_t i = 0; i < n; i++)
+			k += pfn[i] && (s.pages[i].pm & PM_PRESENT) &&
+			     (s.pages[i].pm & PM_PFN_MASK) == pfn[i];
+	cb_track_free(&s);
+	return k;
+}
+
+/* ksmd scans everything as fast as it can for at most 10 s (a page must
+ * look the same in two scans before KSM merges it: a few ms natively,
+ * longer under TCG); the previous knob values go back right after, not at
+ * the end of the run. */
+static long ksm_merge(struct penv *e, struct outcome *o, char *b, size_t n, uint64_t *pfn)
 {
 	static const char *const knobs[] = { "pages_to_scan", "sleep_millisecs", "run" };
 	static const char *const fast[] = { "20000", "1", "1" };
@@ -371,8 +402,8 @@ static long ksm_merge(struct penv *e, struct outcome *o, char *b, size_t n)
 	struct timespec ts = { 0, 2000000 };
 	do {
 		nanosleep(&ts, NULL);
-		merged = count_ksm(b, n * e->ps);
-	} while ((size_t)merged * 20 < n * 19 && cb_now_ns() - t0 < 3000000000ull);
+		merged = count_merged(b, n, e->ps, pfn);
+	} while ((size_t)merged * 20 < n * 19 && cb_now_ns() - t0 < 10000000000ull);
 out:
 	for (int i = 2; i >= 0; i--) {
 		if (old[i]) {
@@ -384,7 +415,14 @@ out:
 	return merged;
 }
 
-/* S5a: a KSM page whose twin went away: the writer is its only mapper. */
+/* S5a: a KSM page whose twin went away: the writer is its only mapper.
+ * Page i and page i + n of one mapping are merged pairs; the second half is
+ * unmapped, so each KSM page keeps one mapping. From 5.9 on do_wp_page
+ * copies any KSM page (6.12: wp_can_reuse_anon_folio() returns false on
+ * folio_test_ksm() before any count is looked at); 5.1-5.8 reused it
+ * through reuse_ksm_page().
+ * Only the pages that still sit on their merged frame at the write count
+ * as KSM pages. */
 static void probe_s5a(struct penv *e, struct outcome *o)
 {
 	if (!cb_have_ksm()) {
@@ -396,19 +434,26 @@ static void probe_s5a(struct penv *e, struct outcome *o)
 		return;
 	}
 	size_t n = PROBE_PAGES;
-	char *b = map_pages(e, o, 2 * n, false);
-	if (!b)
+	uint64_t *pfn = calloc(n, sizeof *pfn);
+	char *b = pfn ? map_pages(e, o, 2 * n, false) : NULL;
+	if (!b) {
+		if (!pfn)
+			skip(o, "out of memory");
+		free(pfn);
 		return;
+	}
 	fill_pairs(e, b, n);
-	long merged = ksm_merge(e, o, b, n);
+	long merged = ksm_merge(e, o, b, n, pfn);
 	munmap(b + n * e->ps, n * e->ps);
+	long ksm = o->skip[0] ? 0 : still_merged(b, n, e->ps, pfn);
 	if (!o->skip[0] && merged * 2 < (long)n)
-		skip(o, "KSM merged only %ld of %zu pages within 3 s", merged, n);
-	struct cb_track_totals t;
-	if (!o->skip[0] && !measured_write(e, o, b, n, &t) && t.ksm_before * 2 < n)
-		skip(o, "only %llu of %zu pages were KSM pages at the write",
-		     (unsigned long long)t.ksm_before, n);
+		skip(o, "KSM merged only %ld of %zu page pairs within 10 s", merged, n);
+	else if (!o->skip[0] && ksm * 2 < (long)n)
+		skip(o, "only %ld of %zu pages were still KSM pages at the write", ksm, n);
+	else if (!o->skip[0])
+		measured_write(e, o, b, n, NULL);
 	munmap(b, n * e->ps);
+	free(pfn);
 }
 
 /* S6b needs an O_DIRECT read held in flight while soft-dirty tracking
@@ -665,63 +710,128 @@ static bool reused_most(struct sc s) { return s.ran && s.reused * 4 >= s.pages *
 static bool lost(struct sc s) { return s.ran && s.has_lost && s.lost * 4 >= s.pages; }
 static bool in_sync(struct sc s) { return s.ran && s.has_lost && s.lost == 0; }
 
-static bool rule(json_t *evidence, bool fired, const char *era, const char *text)
+/* The three eras the probes can tell apart, in the order of their scores. */
+enum { ERA_M, ERA_P, ERA_E, NERA };
+static const char *const era_names[NERA] = { "mapcount", "page_count", "exclusive" };
+#define M (1u << ERA_M)
+#define P (1u << ERA_P)
+#define E (1u << ERA_E)
+
+static json_t *era_list(unsigned set)
 {
-	if (fired && json_is_array(evidence))
-		json_array_append_new(evidence, json_pack("{s:s, s:s}", "era", era, "rule", text));
-	return fired;
+	json_t *a = json_array();
+	for (int i = 0; i < NERA; i++)
+		if (set & (1u << i))
+			json_array_append_new(a, json_string(era_names[i]));
+	return a;
 }
 
-/* Decision rules (scenario ids from docs/eras.md):
- * mapcount era (<= 5.8) — any of
- *   S5a single-mapper KSM page reused (reuse_ksm_page, 5.1-5.8; later eras copy);
- *   S6c the child's vmsplice pipe shows the parent's later writes (mapcount
- *       reuse of a page a pipe still holds, <= 5.7);
- *   S7a io_uring pin lost sync when the parent writes after fork (pinned
- *       pages are not copied for the child at fork before 5.9).
- * page_count era (5.9-5.18) — any of
- *   S3a disk-swap read fault then write copies (the swap-cache reference
- *       counts, 5.9-5.17);
- *   S4  fresh R/O-mapped pages with an LRU-batch reference copied (>= 4);
- *   S7c pin + uffd-wp on/off, then write: copied, pin lost sync;
- *   S7b / S7d pin + clear_refs / pageout lost sync (5.9-5.10.8).
- * exclusive era (>= 5.19) — no rule above fired, and
- *   S2 reuse, S3a reuse or S7c sync (nothing counts references any more),
- *   and S5a copied, S6c sync or S7a sync (it is not the mapcount era).
- * Evidence for both older eras is "ambiguous"; too few probes, "unknown".
- * S9c (PTE-mapped large folio reused after fork: MM_ID, >= 6.15) is noted
- * as evidence but does not change the era. */
-const char *cb_fingerprint_classify(json_t *sc, json_t *ev)
+/* One observed outcome: the eras it fits (for) and the eras that cannot
+ * produce it (against); an era in neither set may show it either way. */
+static void vote(json_t *ev, bool fired, unsigned pro, unsigned con, const char *id,
+		 const char *text)
 {
-	struct sc s2 = get(sc, "S2"), s3a = get(sc, "S3a"), s4 = get(sc, "S4");
-	struct sc s5a = get(sc, "S5a"), s6c = get(sc, "S6c"), s7a = get(sc, "S7a");
-	struct sc s7b = get(sc, "S7b"), s7c = get(sc, "S7c"), s7d = get(sc, "S7d");
-	struct sc s9c = get(sc, "S9c");
-	bool m = false, p = false;
-	m |= rule(ev, reused_most(s5a), "mapcount", "S5a: single-mapper KSM page reused");
-	m |= rule(ev, lost(s6c), "mapcount", "S6c: child's vmsplice pipe sees the parent's "
-		  "later writes");
-	m |= rule(ev, lost(s7a), "mapcount", "S7a: pin lost sync after fork");
-	p |= rule(ev, copied_most(s3a), "page_count", "S3a: swap-in read then write copied");
-	p |= rule(ev, s4.ran && s4.copied >= 4, "page_count", "S4: R/O fresh pages with an "
-		  "LRU-batch reference copied");
-	p |= rule(ev, lost(s7c), "page_count", "S7c: pin + uffd-wp on/off, write: lost sync");
-	p |= rule(ev, lost(s7b), "page_count", "S7b: pin + clear_refs, write: lost sync");
-	p |= rule(ev, lost(s7d), "page_count", "S7d: pin + pageout, write: lost sync");
-	rule(ev, reused_most(s9c), "exclusive", "S9c: PTE-mapped large folio reused after "
-	     "fork (MM_ID reuse, >= 6.15)");
-	if (m && p)
-		return "ambiguous";
-	if (m)
-		return "mapcount";
-	if (p)
-		return "page_count";
-	bool reuse = rule(ev, reused_most(s2) && (reused_most(s3a) || in_sync(s7c)), "exclusive",
-			  "S2 reused and S3a reused or S7c in sync: no reference counting");
-	bool not_m = rule(ev, copied_most(s5a) || in_sync(s6c) || in_sync(s7a), "exclusive",
-			  "S5a copied, S6c or S7a in sync: not the mapcount era");
-	return reuse && not_m ? "exclusive" : "unknown";
+	if (!fired || !json_is_array(ev))
+		return;
+	char rule[200];
+	snprintf(rule, sizeof rule, "%s: %s", id, text);
+	json_t *f = era_list(pro);
+	json_t *era = json_string(json_array_size(f) == 1 ?
+				  json_string_value(json_array_get(f, 0)) : "several");
+	json_array_append_new(ev, json_pack("{s:s, s:s, s:o, s:o, s:o}", "scenario", id,
+					    "rule", rule, "era", era, "for", f,
+					    "against", era_list(con)));
 }
+
+static bool lists(json_t *a, const char *era)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+		if (!strcmp(json_string_value(v), era))
+			return true;
+	return false;
+}
+
+/* d[a][b]: outcomes that fit era a and that era b cannot produce. */
+static void duels(json_t *ev, int d[NERA][NERA])
+{
+	size_t i;
+	json_t *r;
+	memset(d, 0, sizeof(int) * NERA * NERA);
+	json_array_foreach(ev, i, r)
+		for (int a = 0; a < NERA; a++)
+			for (int b = 0; b < NERA; b++)
+				d[a][b] += lists(json_object_get(r, "for"), era_names[a]) &&
+					   lists(json_object_get(r, "against"), era_names[b]);
+}
+
+/* Expected outcomes per era (docs/eras.md; "page_count" spans 5.9-5.18):
+ *   S3a disk-swap read fault then write: copied 5.9-5.17 only (the swap-cache
+ *       reference counts); reuse fits mapcount, exclusive and 5.18.
+ *   S4  fresh R/O pages with an LRU-batch reference: copied (>= 4) 5.9-5.17;
+ *       reuse fits mapcount, exclusive and 5.18 (local batch drained).
+ *   S5a single-mapper KSM page: reused 5.1-5.8 (reuse_ksm_page), copied from
+ *       5.9 on (PageKsm / folio_test_ksm -> copy).
+ *   S6c child's vmsplice pipe sees the parent's later writes: <= 5.7 only.
+ *   S7a io_uring pin lost after fork + parent write: before 5.9 only (fork
+ *       copies pinned pages for the child from 5.9).
+ *   S7b / S7d pin + clear_refs / pageout lost: 5.9-5.10.8 only; in sync
+ *       fits every era.
+ *   S7c pin + uffd-wp on/off lost: 5.9-5.18 only; in sync rules them out.
+ * Every decisive outcome is evidence for the eras it fits against the eras
+ * that cannot produce it. An era wins when, against each other era, more
+ * outcomes speak for it than against it: one odd scenario (a stray
+ * reference, a probe fooled by the kernel) cannot flip the era against
+ * several others, and the odd one stays in the evidence and is printed as a
+ * conflict. Two eras with as much evidence each way: "ambiguous"; no telling
+ * outcome between them: "unknown". Only S7c tells 5.18 from the exclusive
+ * era. S2 and S3b reuse in every era and do not count; S9c reused (MM_ID
+ * large-folio reuse, >= 6.15) is noted without counting. */
+const char *cb_fingerprint_classify(json_t *sc, json_t *ev_in)
+{
+	json_t *ev = json_is_array(ev_in) ? json_incref(ev_in) : json_array();
+	struct sc s3a = get(sc, "S3a"), s4 = get(sc, "S4"), s5a = get(sc, "S5a");
+	struct sc s6c = get(sc, "S6c"), s7a = get(sc, "S7a"), s7b = get(sc, "S7b");
+	struct sc s7c = get(sc, "S7c"), s7d = get(sc, "S7d"), s9c = get(sc, "S9c");
+	vote(ev, copied_most(s3a), P, M | E, "S3a", "swap-in read then write copied");
+	vote(ev, reused_most(s3a), M | E, 0, "S3a", "swap-in read then write reused");
+	vote(ev, s4.ran && s4.copied >= 4, P, M | E, "S4",
+	     "R/O fresh pages with an LRU-batch reference copied");
+	vote(ev, s4.ran && s4.copied < 4, M | E, 0, "S4",
+	     "R/O fresh pages with an LRU-batch reference reused");
+	vote(ev, reused_most(s5a), M, P | E, "S5a", "single-mapper KSM page reused");
+	vote(ev, copied_most(s5a), P | E, M, "S5a", "single-mapper KSM page copied");
+	vote(ev, lost(s6c), M, P | E, "S6c", "child's vmsplice pipe sees the parent's later "
+	     "writes");
+	vote(ev, in_sync(s6c), P | E, M, "S6c", "child's vmsplice pipe keeps its data");
+	vote(ev, lost(s7a), M, P | E, "S7a", "pin lost sync after fork");
+	vote(ev, in_sync(s7a), P | E, M, "S7a", "pin in sync after fork");
+	vote(ev, lost(s7b), P, M | E, "S7b", "pin + clear_refs, write: lost sync");
+	vote(ev, lost(s7d), P, M | E, "S7d", "pin + pageout, write: lost sync");
+	vote(ev, lost(s7c), P, M | E, "S7c", "pin + uffd-wp on/off, write: lost sync");
+	vote(ev, in_sync(s7c), M | E, P, "S7c", "pin + uffd-wp on/off, write: in sync");
+	vote(ev, reused_most(s9c), 0, 0, "S9c", "PTE-mapped large folio reused after fork "
+	     "(MM_ID reuse, >= 6.15; noted, no vote)");
+	int d[NERA][NERA];
+	duels(ev, d);
+	json_decref(ev);
+	bool contested = false;
+	for (int a = 0; a < NERA; a++) {
+		bool wins = true;
+		for (int b = 0; b < NERA; b++)
+			if (b != a && d[a][b] <= d[b][a]) {
+				wins = false;
+				contested |= d[a][b] > 0 && d[a][b] == d[b][a];
+			}
+		if (wins)
+			return era_names[a];
+	}
+	return contested ? "ambiguous" : "unknown";
+}
+#undef M
+#undef P
+#undef E
 
 /* --- running and printing --- */
 
@@ -767,9 +877,25 @@ json_t *cb_fingerprint_collect(void)
 	json_t *ev = json_array();
 	const char *beh = cb_fingerprint_classify(sc, ev);
 	const char *ver = cb_era_by_version(u.release);
-	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o}", "era_by_behaviour", beh,
+	int d[NERA][NERA];
+	duels(ev, d);
+	json_t *sj = json_object(), *conflicts = json_array();
+	for (int a = 0; a < NERA; a++)
+		for (int b = 0; b < NERA; b++)
+			if (a != b) {
+				char k[48];
+				snprintf(k, sizeof k, "%s>%s", era_names[a], era_names[b]);
+				json_object_set_new(sj, k, json_integer(d[a][b]));
+			}
+	size_t i;
+	json_t *r;
+	json_array_foreach(ev, i, r)
+		if (is_era(beh) && lists(json_object_get(r, "against"), beh))
+			json_array_append(conflicts, json_object_get(r, "scenario"));
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "era_by_behaviour", beh,
 			 "era_by_version", ver, "release", u.release, "mismatch",
-			 is_era(beh) && strcmp(beh, ver), "evidence", ev, "scenarios", sc);
+			 is_era(beh) && strcmp(beh, ver), "scores", sj, "conflicts", conflicts,
+			 "evidence", ev, "scenarios", sc);
 }
 
 static void print_count(FILE *out, json_t *v)
@@ -802,6 +928,14 @@ static void print_scenarios(json_t *sc, FILE *out)
 	}
 }
 
+static void print_eras(FILE *out, const char *sign, json_t *a)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+		fprintf(out, "%s%s", sign, json_string_value(v));
+}
+
 void cb_fingerprint_print(json_t *fp, FILE *out, bool brief)
 {
 	const char *beh = json_string_value(json_object_get(fp, "era_by_behaviour"));
@@ -813,10 +947,28 @@ void cb_fingerprint_print(json_t *fp, FILE *out, bool brief)
 		print_scenarios(json_object_get(fp, "scenarios"), out);
 		size_t i;
 		json_t *r;
-		fprintf(out, "evidence:\n");
-		json_array_foreach(json_object_get(fp, "evidence"), i, r)
-			fprintf(out, "  [%s] %s\n", json_string_value(json_object_get(r, "era")),
-				json_string_value(json_object_get(r, "rule")));
+		fprintf(out, "evidence (fits / cannot happen in):\n");
+		json_array_foreach(json_object_get(fp, "evidence"), i, r) {
+			fprintf(out, "  %-60s", json_string_value(json_object_get(r, "rule")));
+			print_eras(out, " +", json_object_get(r, "for"));
+			print_eras(out, " -", json_object_get(r, "against"));
+			fprintf(out, "\n");
+		}
+		const char *k;
+		json_t *v;
+		fprintf(out, "outcomes for one era that the other cannot produce:");
+		json_object_foreach(json_object_get(fp, "scores"), k, v)
+			fprintf(out, " %s %lld", k, json_integer_value(v));
+		fprintf(out, "\n");
+	}
+	json_t *cf = json_object_get(fp, "conflicts");
+	if (json_array_size(cf)) {
+		fprintf(out, "outcomes this era cannot produce (outvoted, check them):");
+		size_t i;
+		json_t *v;
+		json_array_foreach(cf, i, v)
+			fprintf(out, " %s", json_string_value(v));
+		fprintf(out, "\n");
 	}
 	fprintf(out, "era by behaviour: %s    era by version (%s): %s\n", beh, rel, ver);
 	if (json_is_true(json_object_get(fp, "mismatch")))

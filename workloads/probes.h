@@ -10,13 +10,17 @@
 
 /* Runs every probe (a few seconds at most). Swap and KSM need the journal
  * open (root); without them those probes are skipped with the reason.
- * Returns { era_by_behaviour, era_by_version, mismatch, evidence,
+ * Returns { era_by_behaviour, era_by_version, mismatch, scores: { "a>b": outcomes
+ * that fit era a and that era b cannot produce },
+ * conflicts: [ scenario ids the chosen era cannot produce ], evidence,
  * scenarios: { "S3a": { pages, copied, reused, lost_sync, skipped }, ... } }. */
 json_t *cb_fingerprint_collect(void);
 
-/* The era the scenario outcomes alone show: "mapcount", "page_count",
- * "exclusive", "ambiguous" (evidence for two eras) or "unknown". Appends a
- * line per rule that fired to evidence when it is an array. */
+/* The era the scenario outcomes alone show, by weighing them: "mapcount",
+ * "page_count", "exclusive", "ambiguous" (as many outcomes each way between two
+ * eras) or "unknown" (too few telling outcomes). Appends one entry per
+ * decisive outcome to evidence when it is an array: { scenario, rule, era,
+ * for: [eras it fits], against: [eras that cannot produce it] }. */
 const char *cb_fingerprint_classify(json_t *scenarios, json_t *evidence);
 
 /* The table of scenarios (or, brief, one line) and the verdict; a mismatch

@@ -63,7 +63,8 @@ vm_is_static() {
 	return 1
 }
 
-# Check for qemu-system-x86_64, a static busybox, cpio, gzip and xz; as root,
+# Check for qemu-system-x86_64, a static busybox, cpio, gzip, xz, zstd and
+# mkfs.ext4; as root,
 # install the missing Debian packages with apt-get, otherwise say what to install.
 vm_need_tools() {
 	local pkgs=()
@@ -73,6 +74,7 @@ vm_need_tools() {
 	command -v gzip >/dev/null || pkgs+=(gzip)
 	command -v xz >/dev/null || pkgs+=(xz-utils)
 	command -v zstd >/dev/null || pkgs+=(zstd)
+	command -v mkfs.ext4 >/dev/null || pkgs+=(e2fsprogs)
 	command -v timeout >/dev/null || pkgs+=(coreutils)
 	[ ${#pkgs[@]} -eq 0 ] && return 0
 	if [ "$(id -u)" != 0 ]; then
