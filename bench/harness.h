@@ -17,6 +17,7 @@ struct cb_perf;
 struct cb_run_opts {
 	int reps;
 	uint64_t size;        /* 0: each workload's own default */
+	const char *size_text; /* --size as typed, for messages */
 	const char **kv;      /* "key=value" from -o */
 	int nkv;
 	const char **events;  /* extra perf events named with --event */

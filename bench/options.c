@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 int cb_parse_size(const char *text, uint64_t *out)
 {
@@ -132,6 +133,16 @@ int cb_opt_parse(const struct cb_opt *o, const char *text, union cb_val *out,
 	case CB_OPT_STR:
 		out->s = text;
 		return 0;
+	case CB_OPT_DIR: {
+		struct stat st;
+		if (strcmp(text, "auto") && (stat(text, &st) || !S_ISDIR(st.st_mode))) {
+			snprintf(err, errlen, "invalid value '%s' for %s: not a directory", text,
+				 o->name);
+			return -1;
+		}
+		out->s = text;
+		return 0;
+	}
 	case CB_OPT_NONE:
 		break;
 	}
@@ -163,6 +174,7 @@ static const char *type_word(const struct cb_opt *o)
 	case CB_OPT_DOUBLE: return "X";
 	case CB_OPT_BOOL: return "on|off";
 	case CB_OPT_ENUM: return o->choices;
+	case CB_OPT_DIR: return "DIR|auto";
 	default: return "TEXT";
 	}
 }
@@ -332,4 +344,18 @@ void cb_cmdline_help(const struct cb_opt *opts)
 		print_range(o);
 		printf("\n");
 	}
+}
+
+/* Bytes as the user would type them: 16T, 64M, 4096. */
+void cb_size_text(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "TGMK";
+	for (int i = 0; i < 4; i++) {
+		unsigned shift = (unsigned)(40 - 10 * i);
+		if (v && !(v & ((1ull << shift) - 1))) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(v >> shift), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
 }

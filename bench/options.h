@@ -15,6 +15,7 @@ enum cb_opt_type {
 	CB_OPT_BOOL,   /* on/off, yes/no, 1/0, true/false */
 	CB_OPT_ENUM,   /* one of the '|'-separated choices */
 	CB_OPT_STR,    /* free text */
+	CB_OPT_DIR,    /* an existing directory, or "auto" */
 };
 
 struct cb_opt {
@@ -48,6 +49,7 @@ int cb_opt_parse(const struct cb_opt *o, const char *text, union cb_val *out,
 const struct cb_opt *cb_opt_find(const struct cb_opt *opts, const char *name);
 int cb_opt_count(const struct cb_opt *opts);
 int cb_parse_size(const char *text, uint64_t *out);
+void cb_size_text(uint64_t v, char *buf, size_t len);
 /* Print a table of options the way every --help shows them. */
 void cb_opt_help(const struct cb_opt *opts, const char *prefix);
 

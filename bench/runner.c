@@ -75,7 +75,7 @@ union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_ru
 	const struct cb_opt *size = cb_opt_find(w->opts, "size");
 	if (o->size && size) {
 		char text[32];
-		snprintf(text, sizeof text, "%llu", (unsigned long long)o->size);
+		cb_size_text(o->size, text, sizeof text);
 		if (cb_opt_parse(size, text, &v[size - w->opts], err, errlen))
 			goto bad;
 	}
@@ -108,9 +108,18 @@ json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *v)
 	return p;
 }
 
-/* Every -o key must belong to at least one selected workload. */
+/* Every -o key must belong to at least one selected workload, and so
+ * must --size. */
 static void check_keys(const struct cb_workload **ws, int nw, const struct cb_run_opts *o)
 {
+	bool sized = false;
+	for (int k = 0; k < nw; k++)
+		sized |= cb_opt_find(ws[k]->opts, "size") != NULL;
+	if (o->size && !sized) {
+		char text[32];
+		cb_size_text(o->size, text, sizeof text);
+		cb_die_usage("--size %s: none of the selected workloads has a size option", text);
+	}
 	for (int i = 0; i < o->nkv; i++) {
 		if (!strchr(o->kv[i], '='))
 			cb_die_usage("invalid option '-o %s': expected key=value", o->kv[i]);
@@ -229,10 +238,11 @@ static void check_sizes(const struct cb_workload *w, const union cb_val *v, bool
 	for (int i = 0; w->opts && w->opts[i].name; i++) {
 		if (w->opts[i].type != CB_OPT_SIZE || force || !safe || v[i].u <= safe)
 			continue;
-		cb_die_usage("%s: %s=%llu MiB exceeds the safe share of memory (%llu MiB, half of "
+		char text[32];
+		cb_size_text(v[i].u, text, sizeof text);
+		cb_die_usage("%s: %s=%s exceeds the safe share of memory (%llu MiB, half of "
 			     "MemAvailable); use --force to run it anyway", w->name,
-			     w->opts[i].name, (unsigned long long)(v[i].u >> 20),
-			     (unsigned long long)(safe >> 20));
+			     w->opts[i].name, text, (unsigned long long)(safe >> 20));
 	}
 }
 

@@ -57,11 +57,11 @@ range_of() { sed -n 's/.*\[\([0-9]*[KMGT]*\)\.\.\([0-9]*[KMGT]*\)\]$/\1 \2/p' <<
 
 wl=""
 while IFS= read -r line; do
-	if [[ $line =~ ^([a-z0-9-]+):\  ]]; then
+	if [[ $line =~ ^([a-z0-9:-]+):\  ]]; then
 		wl=${BASH_REMATCH[1]}
 		continue
 	fi
-	[[ -n $wl && $line =~ ^\ +-o\ ([a-z_0-9]+)=([^ ]+) ]] || continue
+	[[ -n $wl && $line =~ ^\ +-o\ ([a-z_0-9-]+)=([^ ]+) ]] || continue
 	key=${BASH_REMATCH[1]} type=${BASH_REMATCH[2]}
 	case $type in
 	SIZE | N)
@@ -98,7 +98,8 @@ for wl in "${workloads[@]}"; do
 	check "'nokey'" run "$wl" "${R[@]}" -o nokey=1
 	check "'$wl.nokey'" run "$wl" "${R[@]}" -o "$wl.nokey=1"
 	check "'nope.size'" run "$wl" "${R[@]}" -o nope.size=1M
-	check "safe share" run "$wl" "${R[@]}" --size 16T
+	# beyond the option's range, the safe share of memory, or no size option
+	check "16T" run "$wl" "${R[@]}" --size 16T
 done
 
 # Unknown workloads and commands, unknown flags.

@@ -57,7 +57,7 @@ static const struct cb_opt opts[] = {
 	  .help = "O_DIRECT reads queued ahead of the measured one (widen the window)" },
 	{ .name = "ahead-size", .type = CB_OPT_SIZE, .def = "64K", .min = 4096, .max = 1u << 24,
 	  .help = "bytes of each read queued ahead" },
-	{ .name = "dir", .type = CB_OPT_STR, .def = "auto",
+	{ .name = "dir", .type = CB_OPT_DIR, .def = "auto",
 	  .help = "directory of the O_DIRECT file (auto: /data when mounted, else /var/tmp)" },
 	CB_OPT_END
 };

@@ -21,8 +21,8 @@ struct uwp_totals {
 static const struct cb_opt opts[] = {
 	{ .name = "iterations", .type = CB_OPT_U64, .def = "200", .min = 1, .max = 10000000,
 	  .help = "attempts per pin backend" },
-	{ .name = "pin", .type = CB_OPT_STR, .def = "all",
-	  .help = "pin backend (iouring, rdma, vmsplice) or all" },
+	{ .name = "pin", .type = CB_OPT_ENUM, .def = "all", .choices = "all|iouring|rdma|vmsplice",
+	  .help = "pin backend, or all" },
 	CB_OPT_END
 };
 
