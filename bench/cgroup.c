@@ -61,14 +61,7 @@ static int write_in(const char *file, const char *value)
 {
 	char p[320];
 	snprintf(p, sizeof p, "%s/%s", cg_path, file);
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, value, strlen(value));
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return n == (ssize_t)strlen(value) ? 0 : -1;
+	return cb_write_file(p, value);
 }
 
 static uint64_t safe_limit(struct cb_ctx *c, uint64_t want)

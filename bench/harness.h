@@ -49,6 +49,7 @@ struct cb_ctx {
 /* util.c */
 uint64_t cb_now_ns(void);
 char *cb_read_file(const char *path, size_t *len);
+int cb_write_file(const char *path, const char *value);
 char *cb_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *cb_vstrdup_printf(const char *fmt, va_list ap);
 bool cb_is_root(void);

@@ -240,16 +240,6 @@ static void kill_cgroup_procs(const char *cg)
 	}
 }
 
-static int write_str(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, value, strlen(value));
-	close(fd);
-	return n == (ssize_t)strlen(value) ? 0 : -1;
-}
-
 /* swapoff, reset (frees the compressed pages), and remove a hot-added
  * device; every step tolerates a device that is already gone. */
 static int undo_zram(const struct entry *e)
@@ -267,14 +257,14 @@ static int undo_zram(const struct entry *e)
 	strcat(p, "/reset");
 	int rc = 0;
 	for (int i = 0; i < 50; i++) {
-		rc = write_str(p, "1");
+		rc = cb_write_file(p, "1");
 		if (!rc)
 			break;
 		pause_ms(20); /* EBUSY while swapoff's last references drain */
 	}
 	if (rc)
 		return -1;
-	if (e->value[0] && write_str("/sys/class/zram-control/hot_remove", e->value))
+	if (e->value[0] && cb_write_file("/sys/class/zram-control/hot_remove", e->value))
 		return -1;
 	return 0;
 }
@@ -300,7 +290,7 @@ static int undo(const struct entry *e)
 {
 	switch (e->kind) {
 	case 'W':
-		return write_str(e->path, e->value);
+		return cb_write_file(e->path, e->value);
 	case 'Z':
 		return undo_zram(e);
 	case 'S':

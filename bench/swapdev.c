@@ -17,18 +17,6 @@
 
 static char zram_dev[64]; /* the device this process created, if any */
 
-static int write_text(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, value, strlen(value));
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return n == (ssize_t)strlen(value) ? 0 : -1;
-}
-
 static long long read_ll(const char *path)
 {
 	char *s = cb_read_file(path, NULL);
@@ -55,7 +43,7 @@ static int zram_pick(char *dev, size_t len, char *err, size_t errlen)
 	snprintf(dev, len, "/dev/zram%lld", id);
 	if (cb_journal_zram(dev, hot)) {
 		if (hot[0])
-			write_text("/sys/class/zram-control/hot_remove", hot);
+			cb_write_file("/sys/class/zram-control/hot_remove", hot);
 		snprintf(err, errlen, "cannot journal %s: %s", dev, strerror(errno));
 		return -1;
 	}
@@ -69,7 +57,7 @@ int cb_zram_create(size_t bytes, char *dev, size_t len, char *err, size_t errlen
 	char p[128], v[32];
 	snprintf(p, sizeof p, "/sys/block/%s/disksize", strrchr(dev, '/') + 1);
 	snprintf(v, sizeof v, "%zu", bytes);
-	if (write_text(p, v)) {
+	if (cb_write_file(p, v)) {
 		snprintf(err, errlen, "write %s to %s: %s", v, p, strerror(errno));
 		return -1;
 	}

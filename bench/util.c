@@ -73,6 +73,21 @@ char *cb_strdup_printf(const char *fmt, ...)
 	return s;
 }
 
+/* Writes a sysfs/procfs value in one write(); async-signal-safe (the
+ * journal's signal handler uses it), errno preserved on failure. */
+int cb_write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(value);
+	ssize_t n = write(fd, value, len);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
 bool cb_is_root(void)
 {
 	return geteuid() == 0;
