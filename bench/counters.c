@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -103,4 +104,29 @@ json_t *cb_counters_delta(json_t *before, json_t *after)
 								 json_integer_value(b)));
 	}
 	return d;
+}
+
+/* Waits until no page is under writeback (nr_writeback 0, system-wide),
+ * so that a write fault right after swap-out does not race the swap I/O:
+ * a page still under writeback has an extra reference and is copied.
+ * Returns 0, or -1 when pages were still under writeback at the timeout. */
+int cb_wait_writeback(unsigned timeout_ms, uint64_t *waited_ns)
+{
+	uint64_t t0 = cb_now_ns();
+	for (;;) {
+		char *s = cb_read_file("/proc/vmstat", NULL);
+		json_t *v = cb_parse_vmstat(s ? s : "");
+		free(s);
+		json_int_t n = json_integer_value(json_object_get(v, "nr_writeback"));
+		json_decref(v);
+		uint64_t el = cb_now_ns() - t0;
+		if (waited_ns)
+			*waited_ns = el;
+		if (n == 0)
+			return 0;
+		if (el >= (uint64_t)timeout_ms * 1000000ull)
+			return -1;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
 }

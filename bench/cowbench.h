@@ -93,6 +93,9 @@ int cb_place_thread(struct cb_ctx *c, const char *who, int slot);
  * read-modify-write fault nor KSM re-merging can disguise the write. */
 void cb_fresh_write(void *page, uint64_t tag);
 
+/* Wait for swap/file writeback to finish (nr_writeback == 0); -1 on timeout. */
+int cb_wait_writeback(unsigned timeout_ms, uint64_t *waited_ns);
+
 /* System changes, journaled so that `cowbench restore` can undo them. */
 int cb_sys_write(struct cb_ctx *c, const char *path, const char *value);
 /* kind: NULL/"any" (any active swap, else a file), "file" (not zram) or

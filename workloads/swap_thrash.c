@@ -273,7 +273,16 @@ static int s3(struct cb_ctx *c, struct swap_thrash *s)
 		if (ask(c, s, cmd(OP_READ, w, w), &r))
 			return -1;
 		cb_phase_begin(c, "S3b-pageout-write");
-		int rc = ask(c, s, cmd(OP_PAGEOUT, w, w), &r) || ask(c, s, cmd(OP_WRITE, w, w), &r);
+		/* The write must meet pages at rest in the swap cache: a page
+		 * still under swap writeback holds an extra reference and is
+		 * copied on every kernel (S3b is about the reuse decision). */
+		uint64_t waited = 0;
+		int rc = ask(c, s, cmd(OP_PAGEOUT, w, w), &r);
+		if (!rc && cb_wait_writeback(5000, &waited))
+			cb_note(c, "writeback", "pages still under writeback after 5 s");
+		if (!rc)
+			rc = ask(c, s, cmd(OP_WRITE, w, w), &r);
+		cb_phase_metric(c, "writeback_wait_ns", (double)waited, "ns");
 		if (!rc)
 			metrics(c, &r, true);
 		cb_phase_end(c);
