@@ -82,6 +82,11 @@ int cb_fail(struct cb_ctx *c, const char *fmt, ...) __attribute__((format(printf
 /* fork() whose child dies with the harness and leaves the run's signal
  * handling behind; returns like fork(). */
 pid_t cb_fork(struct cb_ctx *c);
+/* A child that serves requests over two pipes: it runs serve(arg, in, out),
+ * which must end with _exit(); the parent writes requests to *to and reads
+ * replies from *from. Returns the child's pid, or -1 after cb_fail(). */
+pid_t cb_fork_server(struct cb_ctx *c, void (*serve)(void *arg, int in, int out), void *arg,
+		     int *to, int *from);
 /* Wait for a child; returns its exit status or -1. */
 int cb_reap(pid_t pid);
 

@@ -328,6 +328,38 @@ pid_t cb_fork(struct cb_ctx *c)
 	return pid;
 }
 
+pid_t cb_fork_server(struct cb_ctx *c, void (*serve)(void *arg, int in, int out), void *arg,
+		     int *to, int *from)
+{
+	int down[2], up[2];
+	if (pipe(down))
+		return cb_fail(c, "pipe: %s", strerror(errno));
+	if (pipe(up)) {
+		int saved = errno;
+		close(down[0]);
+		close(down[1]);
+		return cb_fail(c, "pipe: %s", strerror(saved));
+	}
+	pid_t pid = cb_fork(c);
+	if (pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		serve(arg, down[0], up[1]);
+		_exit(1); /* serve() must not return */
+	}
+	int saved = errno;
+	close(down[0]);
+	close(up[1]);
+	if (pid < 0) {
+		close(down[1]);
+		close(up[0]);
+		return cb_fail(c, "fork: %s", strerror(saved));
+	}
+	*to = down[1];
+	*from = up[0];
+	return pid;
+}
+
 int cb_reap(pid_t pid)
 {
 	int st;

@@ -142,23 +142,17 @@ static int ask(struct cb_ctx *c, struct reclaim *s, enum op op, struct reply *r)
 	return 0;
 }
 
+static void serve_worker(void *arg, int in, int out)
+{
+	struct reclaim *s = arg;
+	serve(s->buf, s->len, in, out);
+}
+
 static int start_worker(struct cb_ctx *c, struct reclaim *s)
 {
-	int down[2], up[2];
-	if (pipe(down) || pipe(up))
-		return cb_fail(c, "pipe: %s", strerror(errno));
-	s->worker = cb_fork(c);
+	s->worker = cb_fork_server(c, serve_worker, s, &s->to_worker, &s->from_worker);
 	if (s->worker < 0)
-		return cb_fail(c, "fork: %s", strerror(errno));
-	if (s->worker == 0) {
-		close(down[1]);
-		close(up[0]);
-		serve(s->buf, s->len, down[0], up[1]);
-	}
-	close(down[0]);
-	close(up[1]);
-	s->to_worker = down[1];
-	s->from_worker = up[0];
+		return -1;
 	if (cb_cgroup_enter(c, s->worker))
 		return -1;
 	return cb_track(c, s->worker, s->buf, s->len);

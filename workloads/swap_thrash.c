@@ -184,23 +184,17 @@ static int track(struct cb_ctx *c, struct swap_thrash *s, size_t off, size_t len
 	return len ? cb_track(c, s->worker, s->buf + off, len) : 0;
 }
 
+static void serve_worker(void *arg, int in, int out)
+{
+	struct swap_thrash *s = arg;
+	serve(s->buf, in, out);
+}
+
 static int start_worker(struct cb_ctx *c, struct swap_thrash *s)
 {
-	int down[2], up[2];
-	if (pipe(down) || pipe(up))
-		return cb_fail(c, "pipe: %s", strerror(errno));
-	s->worker = cb_fork(c);
+	s->worker = cb_fork_server(c, serve_worker, s, &s->to_worker, &s->from_worker);
 	if (s->worker < 0)
-		return cb_fail(c, "fork: %s", strerror(errno));
-	if (s->worker == 0) {
-		close(down[1]);
-		close(up[0]);
-		serve(s->buf, down[0], up[1]);
-	}
-	close(down[0]);
-	close(up[1]);
-	s->to_worker = down[1];
-	s->from_worker = up[0];
+		return -1;
 	/* The harness never touched the region: all its pages are the worker's. */
 	if (s->cgroup && cb_cgroup_enter(c, s->worker))
 		return -1;
