@@ -79,6 +79,15 @@ static double phase_value(json_t *ph, const char *metric)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* Whether a document's workload entry is the instance (name + params) wkey. */
+static bool is_instance(json_t *wl, const char *wkey)
+{
+	char *k = wkey_of(wl);
+	bool same = !strcmp(k, wkey);
+	free(k);
+	return same;
+}
+
 int an_samples(const struct an_set *s, int result, const char *wkey, const char *phase,
 	       const char *metric, double *out, int max)
 {
@@ -86,10 +95,7 @@ int an_samples(const struct an_set *s, int result, const char *wkey, const char 
 	size_t i, r, j;
 	json_t *wl, *rep, *ph;
 	json_array_foreach(json_object_get(s->r[result].doc, "workloads"), i, wl) {
-		char *k = wkey_of(wl);
-		bool same = !strcmp(k, wkey);
-		free(k);
-		if (!same)
+		if (!is_instance(wl, wkey))
 			continue;
 		json_array_foreach(json_object_get(wl, "reps"), r, rep) {
 			if (n >= max)
@@ -187,10 +193,7 @@ static int collect_phases(const struct an_set *s, const char *wkey, const char *
 		size_t i, j, p;
 		json_t *wl, *rep, *ph;
 		json_array_foreach(json_object_get(s->r[r].doc, "workloads"), i, wl) {
-			char *k = wkey_of(wl);
-			bool same = !strcmp(k, wkey);
-			free(k);
-			if (!same)
+			if (!is_instance(wl, wkey))
 				continue;
 			json_array_foreach(json_object_get(wl, "reps"), j, rep)
 				json_array_foreach(json_object_get(rep, "phases"), p, ph) {
@@ -215,10 +218,7 @@ static int collect_extra_metrics(const struct an_set *s, const char *wkey, const
 		size_t i, j, p;
 		json_t *wl, *rep, *ph;
 		json_array_foreach(json_object_get(s->r[r].doc, "workloads"), i, wl) {
-			char *k = wkey_of(wl);
-			bool same = !strcmp(k, wkey);
-			free(k);
-			if (!same)
+			if (!is_instance(wl, wkey))
 				continue;
 			json_array_foreach(json_object_get(wl, "reps"), j, rep)
 				json_array_foreach(json_object_get(rep, "phases"), p, ph) {
