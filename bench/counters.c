@@ -79,6 +79,17 @@ static void add_rusage(json_t *o, int who, const char *name)
 	json_object_set_new(o, key, json_integer(r.ru_nivcsw));
 }
 
+/* One /proc/meminfo value in bytes (0 when the kernel has no such key). */
+uint64_t cb_meminfo_bytes(const char *key)
+{
+	char *s = cb_read_file("/proc/meminfo", NULL);
+	json_t *m = cb_parse_meminfo(s ? s : "");
+	free(s);
+	uint64_t v = (uint64_t)json_integer_value(json_object_get(m, key));
+	json_decref(m);
+	return v;
+}
+
 json_t *cb_counters_snapshot(struct cb_perf *perf)
 {
 	json_t *o = json_object();

@@ -64,6 +64,7 @@ uint64_t cb_pagemap_pfn(uint64_t entry);
 
 /* counters.c */
 json_t *cb_counters_snapshot(struct cb_perf *perf);
+uint64_t cb_meminfo_bytes(const char *key);
 json_t *cb_counters_delta(json_t *before, json_t *after);
 
 /* perf.c */

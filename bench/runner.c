@@ -221,20 +221,10 @@ json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char
 	return wj;
 }
 
-static uint64_t mem_available(void)
-{
-	char *s = cb_read_file("/proc/meminfo", NULL);
-	json_t *mi = cb_parse_meminfo(s ? s : "");
-	free(s);
-	uint64_t v = (uint64_t)json_integer_value(json_object_get(mi, "MemAvailable"));
-	json_decref(mi);
-	return v;
-}
-
 /* A size beyond half of the available memory could OOM the host. */
 static void check_sizes(const struct cb_workload *w, const union cb_val *v, bool force)
 {
-	uint64_t safe = mem_available() / 2;
+	uint64_t safe = cb_mem_available_bytes() / 2;
 	for (int i = 0; w->opts && w->opts[i].name; i++) {
 		if (w->opts[i].type != CB_OPT_SIZE || force || !safe || v[i].u <= safe)
 			continue;

@@ -131,20 +131,10 @@ const char *cb_swap_kind_used(char *name, size_t len)
 
 uint64_t cb_swapcached_bytes(void)
 {
-	char *s = cb_read_file("/proc/meminfo", NULL);
-	json_t *m = cb_parse_meminfo(s ? s : "");
-	free(s);
-	uint64_t v = (uint64_t)json_integer_value(json_object_get(m, "SwapCached"));
-	json_decref(m);
-	return v;
+	return cb_meminfo_bytes("SwapCached");
 }
 
 uint64_t cb_mem_available_bytes(void)
 {
-	char *s = cb_read_file("/proc/meminfo", NULL);
-	json_t *m = cb_parse_meminfo(s ? s : "");
-	free(s);
-	uint64_t v = (uint64_t)json_integer_value(json_object_get(m, "MemAvailable"));
-	json_decref(m);
-	return v;
+	return cb_meminfo_bytes("MemAvailable");
 }
