@@ -3,15 +3,6 @@
  * reuse their pages, but for a few stray per-CPU references (S2). */
 #include "testutil.h"
 
-static double metric(json_t *phase, const char *key)
-{
-	json_t *m = json_object_get(json_object_get(json_object_get(phase, "metrics"), key),
-				    "value");
-	if (!json_is_number(m))
-		fail_msg("no metric %s", key);
-	return json_number_value(m);
-}
-
 /* Stray references (a page still in another CPU's LRU batch) make a few
  * copies on any kernel; more than 1% means the policy copied. */
 static long long stray_allowance(long long written)
@@ -22,14 +13,14 @@ static long long stray_allowance(long long written)
 static void check_rep(json_t *w, int rep)
 {
 	json_t *alive = tu_phase(w, rep, "child-alive");
-	long long written = (long long)metric(alive, "pages_written");
+	long long written = (long long)tu_metric(alive, "pages_written");
 	assert_true(written > 0);
 	assert_int_equal(tu_int(alive, "copied"), written);
 	assert_int_equal(tu_int(alive, "necessary_copies"), written);
 	assert_int_equal(tu_int(alive, "copy_bytes"), written * (long long)cb_page_size());
 
 	json_t *exited = tu_phase(w, rep, "child-exited");
-	assert_int_equal((long long)metric(exited, "pages_written"), written);
+	assert_int_equal((long long)tu_metric(exited, "pages_written"), written);
 	long long copied = tu_int(exited, "copied");
 	assert_true(copied <= stray_allowance(written));
 	/* pgreuse is system-wide: others can only add to it. */
@@ -38,7 +29,7 @@ static void check_rep(json_t *w, int rep)
 	assert_true(json_integer_value(reuse) >= written - copied);
 
 	json_t *fork = tu_phase(w, rep, "fork");
-	assert_true(metric(fork, "fork_ns_per_gib") > 0);
+	assert_true(tu_metric(fork, "fork_ns_per_gib") > 0);
 	assert_int_equal(tu_int(fork, "ops"), 1);
 }
 
@@ -63,7 +54,7 @@ static void worker_child(void **state)
 		/* The old page of every copy is now the child's alone: Redis's
 		 * Private_Dirty of the child covers at least the copies. */
 		json_t *alive = tu_phase(w, rep, "child-alive");
-		assert_true(metric(alive, "child_private_dirty_bytes") >=
+		assert_true(tu_metric(alive, "child_private_dirty_bytes") >=
 			    (double)tu_int(alive, "copy_bytes"));
 	}
 	json_decref(w);
@@ -81,7 +72,7 @@ static void two_snapshot_children(void **state)
 	for (int rep = 0; rep < 2; rep++) {
 		check_rep(w, rep);
 		json_t *alive = tu_phase(w, rep, "child-alive");
-		assert_true(metric(alive, "child_private_dirty_bytes") <
+		assert_true(tu_metric(alive, "child_private_dirty_bytes") <
 			    (double)tu_int(alive, "copy_bytes") / 2);
 	}
 	json_decref(w);

@@ -11,15 +11,6 @@
 #define GUESTS 3
 #define WRITE_PAGES 128
 
-static double metric(json_t *phase, const char *key)
-{
-	json_t *m = json_object_get(json_object_get(json_object_get(phase, "metrics"), key),
-				    "value");
-	if (!json_is_number(m))
-		fail_msg("no metric %s", key);
-	return json_number_value(m);
-}
-
 static long knob(const char *name)
 {
 	char path[128];
@@ -50,23 +41,23 @@ static void check_rep(json_t *r, json_t *w, int rep)
 	long long ps = (long long)cb_page_size();
 	json_t *settle = tu_phase(w, rep, "settle");
 	long long image = (long long)(8 << 20) / ps / 2;
-	assert_true(metric(settle, "guests_merging_pages") >= (double)(image * GUESTS));
-	assert_true(metric(settle, "full_scans") >= 2);
-	assert_true(metric(settle, "memory_saved_bytes") > 0);
+	assert_true(tu_metric(settle, "guests_merging_pages") >= (double)(image * GUESTS));
+	assert_true(tu_metric(settle, "full_scans") >= 2);
+	assert_true(tu_metric(settle, "memory_saved_bytes") > 0);
 
 	/* S5b: each guest wrote its own slice; the others still map it, so the
 	 * copies are necessary and each is new memory. */
 	json_t *storm = tu_phase(w, rep, "storm-shared");
 	check_written(storm, GUESTS * WRITE_PAGES);
 	assert_int_equal(tu_int(storm, "necessary_copies"), GUESTS * WRITE_PAGES);
-	assert_true(fabs(metric(storm, "regrown_bytes") - GUESTS * WRITE_PAGES * ps) <= 16 * ps);
+	assert_true(fabs(tu_metric(storm, "regrown_bytes") - GUESTS * WRITE_PAGES * ps) <= 16 * ps);
 
 	/* S5a: one mapper left; 6.18 copies anyway, and the KSM page is freed,
 	 * so the copy grows no memory. */
 	json_t *last = tu_phase(w, rep, "last-mapper");
 	check_written(last, WRITE_PAGES);
 	assert_int_equal(tu_int(last, "extra_copies"), WRITE_PAGES);
-	assert_true(fabs(metric(last, "regrown_bytes")) <= 16 * ps);
+	assert_true(fabs(tu_metric(last, "regrown_bytes")) <= 16 * ps);
 	(void)r;
 }
 

@@ -5,14 +5,6 @@
 
 #define PAGES 256
 
-static double metric(json_t *phase, const char *key)
-{
-	json_t *m = json_object_get(json_object_get(phase, "metrics"), key);
-	if (!json_is_object(m))
-		fail_msg("no metric %s", key);
-	return json_number_value(json_object_get(m, "value"));
-}
-
 static void test_iouring_fork_coherent(void **state)
 {
 	(void)state;
@@ -26,8 +18,8 @@ static void test_iouring_fork_coherent(void **state)
 		 * stay writable, its writes never fault, nothing is copied */
 		assert_int_equal(tu_int(p, "copied"), 0);
 		assert_int_equal(tu_int(p, "reused"), PAGES);
-		assert_int_equal((long long)metric(p, "lost_sync_pages"), 0);
-		assert_true(metric(p, "lost_sync_fraction") == 0.0);
+		assert_int_equal((long long)tu_metric(p, "lost_sync_pages"), 0);
+		assert_true(tu_metric(p, "lost_sync_fraction") == 0.0);
 	}
 	json_decref(w);
 }
@@ -45,8 +37,8 @@ static void test_vmsplice_fork_keeps_old_data(void **state)
 		assert_int_equal(tu_int(p, "copied"), PAGES);
 		assert_int_equal(tu_int(p, "extra_copies"), PAGES);
 		/* and the pipe still holds the old pages */
-		assert_int_equal((long long)metric(p, "lost_sync_pages"), PAGES);
-		assert_true(metric(p, "lost_sync_fraction") == 1.0);
+		assert_int_equal((long long)tu_metric(p, "lost_sync_pages"), PAGES);
+		assert_true(tu_metric(p, "lost_sync_fraction") == 1.0);
 	}
 	json_decref(w);
 }
@@ -58,8 +50,8 @@ static void test_no_event_in_sync(void **state)
 	TU_NEED_ROOT();
 	const char *kv[] = { "size=1M", "event=none" };
 	json_t *w = tu_run("longterm-pin", 1, kv, 2);
-	assert_int_equal((long long)metric(tu_phase(w, 0, "iouring-none"), "lost_sync_pages"), 0);
-	assert_int_equal((long long)metric(tu_phase(w, 0, "vmsplice-none"), "lost_sync_pages"), 0);
+	assert_int_equal((long long)tu_metric(tu_phase(w, 0, "iouring-none"), "lost_sync_pages"), 0);
+	assert_int_equal((long long)tu_metric(tu_phase(w, 0, "vmsplice-none"), "lost_sync_pages"), 0);
 	assert_int_equal(tu_int(tu_phase(w, 0, "vmsplice-none"), "copied"), 0);
 	json_decref(w);
 }
@@ -91,7 +83,7 @@ static void test_iouring_pageout_keeps_pages(void **state)
 		skip();
 	assert_int_equal(tu_int(p, "reused"), PAGES);
 	assert_int_equal(tu_int(p, "swapped_in"), 0);
-	assert_int_equal((long long)metric(p, "lost_sync_pages"), 0);
+	assert_int_equal((long long)tu_metric(p, "lost_sync_pages"), 0);
 	json_decref(w);
 }
 

@@ -3,14 +3,6 @@
  * sees the parent's later write, and what cannot run here says why. */
 #include "testutil.h"
 
-static double metric(json_t *phase, const char *key)
-{
-	json_t *m = json_object_get(json_object_get(phase, "metrics"), key);
-	if (!json_is_object(m))
-		fail_msg("no metric %s", key);
-	return json_number_value(json_object_get(m, "value"));
-}
-
 static const char *phase_skip(json_t *p)
 {
 	return json_string_value(json_object_get(p, "skipped"));
@@ -23,17 +15,17 @@ static void test_vmsplice_child_no_leak(void **state)
 	const char *kv[] = { "iterations=50" };
 	json_t *w = tu_run("repro:vmsplice-child", 1, kv, 1);
 	json_t *p = tu_phase(w, 0, "base");
-	assert_int_equal((long long)metric(p, "iterations"), 50);
-	assert_int_equal((long long)metric(p, "in_flight"), 50);
+	assert_int_equal((long long)tu_metric(p, "iterations"), 50);
+	assert_int_equal((long long)tu_metric(p, "in_flight"), 50);
 	/* the pipe's reference makes the parent's write copy: the child's
 	 * pipe keeps the old data every time */
-	assert_int_equal((long long)metric(p, "lost"), 0);
-	assert_int_equal((long long)metric(p, "copies"), 50);
+	assert_int_equal((long long)tu_metric(p, "lost"), 0);
+	assert_int_equal((long long)tu_metric(p, "copies"), 50);
 	json_t *t = tu_phase(w, 0, "thp");
 	if (!phase_skip(t)) {
 		/* a PMD THP under a pipe reference is not reused since 5.18 */
-		assert_int_equal((long long)metric(t, "lost"), 0);
-		assert_true(metric(t, "copies") >= 45);
+		assert_int_equal((long long)tu_metric(t, "lost"), 0);
+		assert_true(tu_metric(t, "copies") >= 45);
 	}
 	json_decref(w);
 }
@@ -45,12 +37,12 @@ static void test_uffd_wp_pin_coherent(void **state)
 	const char *kv[] = { "iterations=50" };
 	json_t *w = tu_run("repro:uffd-wp-pin", 1, kv, 1);
 	json_t *io = tu_phase(w, 0, "iouring");
-	assert_int_equal((long long)metric(io, "iterations"), 50);
+	assert_int_equal((long long)tu_metric(io, "iterations"), 50);
 	/* the pinned page stays AnonExclusive: the write after the cycle
 	 * reuses it and the pin sees the data */
-	assert_int_equal((long long)metric(io, "lost"), 0);
-	assert_int_equal((long long)metric(io, "copies"), 0);
-	assert_int_equal((long long)metric(tu_phase(w, 0, "vmsplice"), "lost"), 0);
+	assert_int_equal((long long)tu_metric(io, "lost"), 0);
+	assert_int_equal((long long)tu_metric(io, "copies"), 0);
+	assert_int_equal((long long)tu_metric(tu_phase(w, 0, "vmsplice"), "lost"), 0);
 	/* no rdma_rxe on this kernel: skipped with the reason, never zeros */
 	json_t *r = tu_phase(w, 0, "rdma");
 	assert_non_null(phase_skip(r));
@@ -73,13 +65,13 @@ static void test_fork_odirect_in_flight_not_lost(void **state)
 	if (wskip || rskip)
 		fail_msg("skipped: %s", wskip ? wskip : rskip);
 	json_t *p = tu_phase(w, 0, "fork-write");
-	assert_int_equal((long long)metric(p, "iterations"), 100);
+	assert_int_equal((long long)tu_metric(p, "iterations"), 100);
 	/* reads queued ahead keep some measured reads in flight across fork */
-	assert_true(metric(p, "in_flight") > 0);
-	assert_true(metric(p, "in_flight") <= 100);
+	assert_true(tu_metric(p, "in_flight") > 0);
+	assert_true(tu_metric(p, "in_flight") <= 100);
 	/* O_DIRECT pins with FOLL_PIN since 6.3: fork copies for the child */
-	assert_int_equal((long long)metric(p, "lost"), 0);
-	assert_int_equal((long long)metric(p, "lost_in_flight"), 0);
+	assert_int_equal((long long)tu_metric(p, "lost"), 0);
+	assert_int_equal((long long)tu_metric(p, "lost_in_flight"), 0);
 	json_decref(w);
 }
 

@@ -9,14 +9,6 @@
 
 #include "testutil.h"
 
-static double metric(json_t *phase, const char *key)
-{
-	json_t *m = json_object_get(json_object_get(phase, "metrics"), key);
-	if (!m)
-		fail_msg("no metric %s", key);
-	return json_number_value(json_object_get(m, "value"));
-}
-
 static void assert_nothing_left(void)
 {
 	char *s = cb_read_file("/proc/swaps", NULL);
@@ -55,11 +47,11 @@ static void test_pageout_file(void **state)
 		/* 6.11+: no write fault after an exclusive read swap-in */
 #ifndef __SANITIZE_ADDRESS__
 		/* ASan's shadow memory faults in the worker too: count only without it */
-		assert_true(metric(wr, "worker_faults") <= pages / 50);
+		assert_true(tu_metric(wr, "worker_faults") <= pages / 50);
 #endif
 		json_t *b = tu_phase(w, rep, "S3b-pageout-write");
-		assert_true(metric(b, "worker_faults") >= pages); /* one write fault per page */
-		assert_true(metric(b, "throughput") > 0);
+		assert_true(tu_metric(b, "worker_faults") >= pages); /* one write fault per page */
+		assert_true(tu_metric(b, "throughput") > 0);
 	}
 	/* S3b reuses; a rep may still meet transient references (seen: 8 and
 	 * 118 of 1024 copied in single reps), so judge the median. */

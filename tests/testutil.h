@@ -47,6 +47,16 @@ static inline long long tu_int(json_t *phase, const char *key)
 	return json_integer_value(v);
 }
 
+/* A workload-specific metric of a phase; fails the test when it is absent. */
+static inline double tu_metric(json_t *phase, const char *key)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(phase, "metrics"), key),
+				    "value");
+	if (!json_is_number(v))
+		fail_msg("no metric %s", key);
+	return json_number_value(v);
+}
+
 static inline double tu_median(json_t *w, const char *phase, const char *key)
 {
 	json_t *d = json_object_get(json_object_get(json_object_get(w, "summary"), phase), key);
