@@ -182,18 +182,27 @@ static int page_out(struct penv *e, struct outcome *o, char *b, size_t pages)
 
 /* --- the probes --- */
 
+/* Fork a child that exits at once and reap it: afterwards the parent's
+ * pages are write-protected and the parent is again their only mapper. */
+static int fork_exit_child(struct penv *e, struct outcome *o)
+{
+	pid_t pid = cb_fork(e->c);
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0 || cb_reap(pid)) {
+		skip(o, "fork failed");
+		return -1;
+	}
+	return 0;
+}
+
 /* S2: fork, the child exits, the parent writes. */
 static void probe_s2(struct penv *e, struct outcome *o)
 {
 	char *b = map_pages(e, o, PROBE_PAGES, true);
 	if (!b)
 		return;
-	pid_t pid = cb_fork(e->c);
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0 || cb_reap(pid))
-		skip(o, "fork failed");
-	else
+	if (!fork_exit_child(e, o))
 		measured_write(e, o, b, PROBE_PAGES, NULL);
 	munmap(b, PROBE_PAGES * e->ps);
 }
@@ -640,12 +649,7 @@ static void probe_s9c(struct penv *e, struct outcome *o)
 			    mprotect(b, e->ps, PROT_READ | PROT_WRITE)))
 		skip(o, "mprotect: %s", strerror(errno));
 	if (!o->skip[0]) {
-		pid_t pid = cb_fork(e->c);
-		if (pid == 0)
-			_exit(0);
-		if (pid < 0 || cb_reap(pid))
-			skip(o, "fork failed");
-		else
+		if (!fork_exit_child(e, o))
 			measured_write(e, o, b, pages, NULL);
 	}
 	munmap(raw, 2 * huge);
