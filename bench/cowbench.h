@@ -56,6 +56,9 @@ uint64_t cb_now_ns(void);
 /* Tracking: the page tracker snapshots these ranges around every phase. */
 void cb_track_clear(struct cb_ctx *c);
 int cb_track(struct cb_ctx *c, pid_t pid, const void *addr, size_t len);
+/* Mid-phase, after a pageout: pages whose folio already left the swap
+ * cache count as swap-ins at phase end, not as copies. Returns how many. */
+size_t cb_track_forget_freed_pages(struct cb_ctx *c);
 
 /* Phases. Between begin and end the workload does exactly the action the
  * phase names; the harness snapshots counters and pages around it. */

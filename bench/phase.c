@@ -89,6 +89,11 @@ int cb_track(struct cb_ctx *c, pid_t pid, const void *addr, size_t len)
 	return 0;
 }
 
+size_t cb_track_forget_freed_pages(struct cb_ctx *c)
+{
+	return c->in_phase ? cb_track_forget_freed(&c->before, c->regions, c->nregions) : 0;
+}
+
 static const char *const standard_keys[] = {
 	"pages", "copied", "reused", "extra_copies", "necessary_copies", "swapped_in",
 	"swapcache_leftover_pages", "swapcache_leftover_bytes", "copy_bytes",

@@ -195,6 +195,38 @@ static uint64_t count_leftovers(const struct cb_track_snap *b, const struct cb_t
 	return n;
 }
 
+/* A page that went to swap during a phase and whose folio was then freed
+ * from the swap cache comes back as a fresh swap-in: its new PFN says
+ * nothing about reuse. Rewrite its before entry as the swap entry it has
+ * now, so that cb_track_compare() counts it as swapped in, not copied. */
+size_t cb_track_forget_freed(struct cb_track_snap *b, const struct cb_region *r, int nr)
+{
+	struct cb_track_snap now;
+	if (!b->pfn_ok || open_kpage_files() || cb_track_snapshot(r, nr, &now))
+		return 0;
+	struct cb_page *old = calloc(b->n ? b->n : 1, sizeof *old);
+	size_t *at = calloc(b->n ? b->n : 1, sizeof *at), k = 0, freed = 0;
+	for (size_t i = 0; old && at && i < b->n && i < now.n; i++) {
+		uint64_t pm = now.pages[i].pm;
+		if ((b->pages[i].pm & PM_PRESENT) && !(pm & PM_PRESENT) && (pm & PM_SWAPPED)) {
+			old[k].pm = b->pages[i].pm;
+			at[k++] = i;
+		}
+	}
+	if (old && at)
+		read_kpage(kpageflags_fd, old, k, 1);
+	for (size_t j = 0; old && at && j < k; j++) {
+		if (flag(old[j].kflags, KPF_SWAPCACHE) && flag(old[j].kflags, KPF_ANON))
+			continue;
+		b->pages[at[j]] = now.pages[at[j]];
+		freed++;
+	}
+	free(old);
+	free(at);
+	cb_track_free(&now);
+	return freed;
+}
+
 static void count_before(const struct cb_page *p, struct cb_track_totals *t)
 {
 	if (p->pm & PM_PRESENT)

@@ -58,6 +58,9 @@ void cb_track_free(struct cb_track_snap *s);
  * PFNs of copied pages to find swap-cache leftovers. */
 void cb_track_compare(const struct cb_track_snap *before, const struct cb_track_snap *after,
 		      struct cb_track_totals *t);
+/* Between a pageout and a write: pages whose folio has already left the
+ * swap cache will be counted as swap-ins, not copies. Returns how many. */
+size_t cb_track_forget_freed(struct cb_track_snap *before, const struct cb_region *r, int nr);
 /* Pure attribution of one page, exported for the unit tests. */
 enum cb_page_outcome { CB_PAGE_ABSENT, CB_PAGE_REUSED, CB_PAGE_COPIED, CB_PAGE_SWAPPED_IN,
 		       CB_PAGE_UNMAPPED };

@@ -25,12 +25,19 @@ static void assert_nothing_left(void)
 		closedir(d);
 }
 
+static double median3(const double v[3])
+{
+	double lo = v[0] < v[1] ? v[0] : v[1], hi = v[0] < v[1] ? v[1] : v[0];
+	return v[2] < lo ? lo : v[2] > hi ? hi : v[2];
+}
+
 static void test_pageout_file(void **state)
 {
 	(void)state;
 	TU_NEED_ROOT();
 	const char *kv[] = { "pressure=pageout", "swap=file", "rounds=0" };
 	json_t *w = tu_run("swap-thrash", 3, kv, 3);
+	double paged_out[3];
 	for (int rep = 0; rep < 3; rep++) {
 		json_t *r = json_array_get(json_object_get(w, "reps"), (size_t)rep);
 		assert_true(json_is_null(json_object_get(r, "error")));
@@ -50,14 +57,21 @@ static void test_pageout_file(void **state)
 		assert_true(tu_metric(wr, "worker_faults") <= pages / 50);
 #endif
 		json_t *b = tu_phase(w, rep, "S3b-pageout-write");
-		assert_true(tu_metric(b, "worker_faults") >= pages); /* one write fault per page */
+		/* one write fault per page that left; pageout may skip a few
+		 * pages still in another CPU's LRU batch (seen in CI) */
+		paged_out[rep] = tu_metric(b, "paged_out");
+		assert_true(tu_metric(b, "worker_faults") >= paged_out[rep]);
 		assert_true(tu_metric(b, "throughput") > 0);
+		/* A folio reclaim freed before the write (seen: 5, 12 and all
+		 * 1024 of 1024) comes back as a swap-in; every page found in
+		 * the swap cache is reused on 6.18. */
+		long long left = (long long)tu_metric(b, "left_swapcache");
+		assert_int_equal(tu_int(b, "swapped_in"), left);
+		assert_true(tu_int(b, "copied") <= pages / 50);
+		assert_true(tu_int(b, "reused") + left >= pages * 95 / 100);
 	}
-	/* S3b reuses; a rep may still meet transient references (seen: 8 and
-	 * 118 of 1024 copied in single reps), so judge the median. */
 	double pages = tu_median(w, "S3b-pageout-write", "pages");
-	assert_true(tu_median(w, "S3b-pageout-write", "copied") <= pages / 50);
-	assert_true(tu_median(w, "S3b-pageout-write", "reused") >= pages * 95 / 100);
+	assert_true(median3(paged_out) >= pages * 95 / 100);
 	json_decref(w);
 	assert_nothing_left();
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cowbench.h"
+#include "tracker.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -40,6 +41,7 @@ struct cmd {
 struct reply {
 	int err;
 	uint64_t ns, faults, touched;
+	uint64_t paged_out; /* pages of the range in swap after OP_PAGEOUT */
 	uint64_t swapcached[NSAMPLES]; /* at 0, 25, 50, 75, 100 % of the pages */
 };
 
@@ -120,15 +122,32 @@ static void touch(char *buf, const struct cmd *m, struct reply *r)
 	r->touched = n;
 }
 
+/* MADV_PAGEOUT skips pages it cannot isolate (e.g. still in another CPU's
+ * LRU batch); those stay mapped and take no fault when written, so the
+ * write phase is judged against the pages that really left. */
+static uint64_t count_paged_out(char *buf, const struct cmd *m)
+{
+	struct cb_region reg = { getpid(), (uintptr_t)(buf + m->off), m->len };
+	struct cb_track_snap snap;
+	uint64_t n = 0;
+	if (cb_track_snapshot(&reg, 1, &snap))
+		return 0;
+	for (size_t i = 0; i < snap.n; i++)
+		n += (snap.pages[i].pm & (PM_SWAPPED | PM_PRESENT)) == PM_SWAPPED;
+	cb_track_free(&snap);
+	return n;
+}
+
 static void serve(char *buf, int in, int out)
 {
 	struct cmd m;
 	while (read(in, &m, sizeof m) == sizeof m && m.op != OP_EXIT) {
 		struct reply r = { 0 };
 		uint64_t f0 = faults_now(), t0 = cb_now_ns();
-		if (m.op == OP_PAGEOUT)
+		if (m.op == OP_PAGEOUT) {
 			r.err = madvise(buf + m.off, m.len, MADV_PAGEOUT) ? errno : 0;
-		else
+			r.paged_out = count_paged_out(buf, &m);
+		} else
 			touch(buf, &m, &r);
 		r.ns = cb_now_ns() - t0;
 		r.faults = faults_now() - f0;
@@ -272,8 +291,15 @@ static int s3(struct cb_ctx *c, struct swap_thrash *s)
 		 * copied on every kernel (S3b is about the reuse decision). */
 		uint64_t waited = 0;
 		int rc = ask(c, s, cmd(OP_PAGEOUT, w, w), &r);
+		if (!rc)
+			cb_phase_metric(c, "paged_out", (double)r.paged_out, "pages");
 		if (!rc && cb_wait_writeback(5000, &waited))
 			cb_note(c, "writeback", "pages still under writeback after 5 s");
+		/* Reclaim may already have freed some folios (writeback done
+		 * before it looked): those come back as swap-ins, not copies. */
+		if (!rc)
+			cb_phase_metric(c, "left_swapcache",
+					(double)cb_track_forget_freed_pages(c), "pages");
 		if (!rc)
 			rc = ask(c, s, cmd(OP_WRITE, w, w), &r);
 		cb_phase_metric(c, "writeback_wait_ns", (double)waited, "ns");
