@@ -135,6 +135,9 @@ int an_write_json(const struct an_table *t, const char *path);
 /* repro.c: the seed scenarios' "scenario x kernel -> lost / coherent /
  * copies" table (repro:* workloads), nothing when there are none. */
 void an_write_repro_md(FILE *f, const struct an_set *s);
+/* pins.c: longterm-pin's "case x kernel -> lost / copies / faults /
+ * soft-dirty" table, nothing when no result has the workload. */
+void an_write_pins_md(FILE *f, const struct an_set *s);
 /* Plain-language verdict lines for one workload; returns a malloc'd text. */
 char *an_verdict(const struct an_table *t, const char *workload);
 

@@ -504,6 +504,7 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 	an_table_build(&t, &set, base);
 	printf("baseline: %s (%s)\n", set.r[base].label, set.r[base].path);
 	an_write_repro_md(stdout, &set);
+	an_write_pins_md(stdout, &set);
 	print_verdicts(&t);
 	int rc = write_outputs(&t, o);
 	an_table_free(&t);

@@ -290,6 +290,7 @@ int an_write_md(const struct an_table *t, const struct an_opts *o, const struct 
 				     "comparable with native times"
 				   : "not plotted (pass --emulated-times to plot them)");
 	an_write_repro_md(f, s);
+	an_write_pins_md(f, s);
 	fputs("## Verdicts\n\n", f);
 	for (int i = 0; i < t->n; i++) {
 		if (i && !strcmp(t->rows[i].wkey, t->rows[i - 1].wkey))

@@ -68,7 +68,8 @@ int cb_phase_end(struct cb_ctx *c);
 void cb_phase_ops(struct cb_ctx *c, uint64_t ops);
 /* A workload-specific metric of the current phase, with its unit. */
 void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit);
-/* A phase that could not run: recorded with its reason, never as zeros. */
+/* A phase that could not run: recorded with its reason, never as zeros.
+ * Naming the phase being measured drops it and what it measured. */
 void cb_phase_skip(struct cb_ctx *c, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A metric of the current phase that could not be measured. */

@@ -262,6 +262,13 @@ void cb_phase_skip(struct cb_ctx *c, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *why = cb_vstrdup_printf(fmt, ap);
 	va_end(ap);
+	/* Skipping the phase being measured drops what it measured so far. */
+	if (c->in_phase && !strcmp(json_string_value(json_object_get(c->phase, "name")), name)) {
+		json_decref(c->phase);
+		json_decref(c->counters_before);
+		c->phase = c->counters_before = NULL;
+		c->in_phase = false;
+	}
 	json_t *p = phase_object(name);
 	json_object_set_new(p, "skipped", json_string(why ? why : "skipped"));
 	json_array_append_new(c->phases, p);

@@ -6,14 +6,25 @@
  * on/off, MADV_PAGEOUT), the process writes fresh data, and the device
  * reads the buffer. The phase reports the copies of that write and the
  * pin's coherency: lost_sync_pages = pages whose device read does not show
- * what the process wrote. */
+ * what the process wrote.
+ * S7e turns the order round: fork first, then the pin is taken on pages
+ * still COW-shared with the live child (its own "-register" phase holds
+ * the copies the pin makes), then the parent writes with the child alive
+ * ("fork-pin") or after the child wrote its view and exited
+ * ("fork-pin-child"). A read-only pin that breaks COW with FOLL_WRITE
+ * (RDMA through 6.1) leaves the parent's PTE writable; a true read-only
+ * pin that unshares (6.2+) leaves it read-only: the parent's write then
+ * takes a fault per page (write_faults) and reuses the page. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cowbench.h"
+#include "harness.h"
+#include "tracker.h"
 #include "pins/pin.h"
 
 struct longterm_pin {
@@ -28,7 +39,7 @@ static const struct cb_opt opts[] = {
 	{ .name = "pin", .type = CB_OPT_ENUM, .def = "all", .choices = "iouring|rdma|vmsplice|all",
 	  .help = "pin backend" },
 	{ .name = "event", .type = CB_OPT_ENUM, .def = "all",
-	  .choices = "none|fork|clear-refs|uffd-wp|pageout|all",
+	  .choices = "none|fork|clear-refs|uffd-wp|pageout|fork-pin|fork-pin-child|all",
 	  .help = "what happens between production and the device read" },
 	CB_OPT_END
 };
@@ -71,6 +82,13 @@ static int setup(struct cb_ctx *c)
 	return 0;
 }
 
+static uint64_t own_faults(void)
+{
+	struct rusage r;
+	getrusage(RUSAGE_SELF, &r);
+	return (uint64_t)(r.ru_minflt + r.ru_majflt);
+}
+
 /* The phase: the process writes after the event, then the device reads. */
 static void measured_write(struct cb_ctx *c, struct longterm_pin *l, struct cb_pin *pin,
 			   const char *name, uint64_t event_ns)
@@ -78,14 +96,16 @@ static void measured_write(struct cb_ctx *c, struct longterm_pin *l, struct cb_p
 	char why[256] = "";
 	size_t pages = l->len / cb_page_size();
 	cb_phase_begin(c, name);
-	uint64_t t0 = cb_now_ns();
+	uint64_t f0 = own_faults(), t0 = cb_now_ns();
 	write_all(l);
-	uint64_t t1 = cb_now_ns();
+	uint64_t t1 = cb_now_ns(), f1 = own_faults();
 	long lost = cb_pin_lost_sync(pin, why, sizeof why);
 	uint64_t t2 = cb_now_ns();
 	cb_phase_ops(c, pages);
 	cb_phase_metric(c, "event_ns", (double)event_ns, "ns");
 	cb_phase_metric(c, "write_ns", (double)(t1 - t0), "ns");
+	/* the writer's own faults: a child alive in the phase adds none */
+	cb_phase_metric(c, "write_faults", (double)(f1 - f0), "faults");
 	cb_phase_metric(c, "device_read_ns", (double)(t2 - t1), "ns");
 	if (lost < 0) {
 		cb_phase_unavailable(c, "lost_sync_pages", "device read failed: %s", why);
@@ -94,6 +114,85 @@ static void measured_write(struct cb_ctx *c, struct longterm_pin *l, struct cb_p
 		cb_phase_metric(c, "lost_sync_fraction", (double)lost / (double)pages, "fraction");
 	}
 	cb_phase_end(c);
+}
+
+static int pin_early(struct cb_ctx *c, struct longterm_pin *l, const struct cb_pin_ops *ops,
+		     enum cb_pin_event ev, const char *name)
+{
+	char why[256] = "";
+	struct cb_pin pin;
+	if (cb_pin_open(&pin, ops, l->buf, l->len, why, sizeof why)) {
+		cb_phase_skip(c, name, "%s", why);
+		return 0;
+	}
+	uint64_t t0 = cb_now_ns();
+	int rc = cb_pin_event_run(c, ev, l->buf, l->len, why, sizeof why);
+	uint64_t event_ns = cb_now_ns() - t0;
+	if (rc)
+		cb_fail(c, "%s: %s", name, why);
+	else
+		measured_write(c, l, &pin, name, event_ns);
+	cb_pin_close(&pin);
+	return rc;
+}
+
+/* A pin that writes (FOLL_WRITE) marks the PTEs dirty and soft-dirty; an
+ * unshare keeps the soft-dirty bit the PTE had. */
+static void soft_dirty_metric(struct cb_ctx *c, struct longterm_pin *l, bool cleared,
+			      const char *why)
+{
+	struct cb_region reg = { getpid(), (uintptr_t)l->buf, l->len };
+	struct cb_track_snap snap;
+	if (!cleared || cb_track_snapshot(&reg, 1, &snap)) {
+		cb_phase_unavailable(c, "soft_dirty_pages", "%s", cleared ? "pagemap" : why);
+		return;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < snap.n; i++)
+		n += (snap.pages[i].pm & PM_SOFT_DIRTY) != 0;
+	cb_track_free(&snap);
+	cb_phase_metric(c, "soft_dirty_pages", (double)n, "pages");
+}
+
+/* S7e: the registration is a phase of its own, its copies the COW breaks
+ * (or unshares) the pin makes on the pages the child still shares; the
+ * soft-dirty bits, reset just before, tell whether the pin wrote. */
+static int pin_late(struct cb_ctx *c, struct longterm_pin *l, const struct cb_pin_ops *ops,
+		    enum cb_pin_event ev, const char *name)
+{
+	char why[256] = "", reg[80], sdwhy[160] = "";
+	struct cb_sharer child;
+	struct cb_pin pin;
+	if (cb_sharer_start(c, &child, l->buf, l->len, why, sizeof why))
+		return cb_fail(c, "%s: %s", name, why);
+	snprintf(reg, sizeof reg, "%s-register", name);
+	bool cleared = cb_have_softdirty(sdwhy, sizeof sdwhy) &&
+		       !cb_clear_soft_dirty(sdwhy, sizeof sdwhy);
+	cb_phase_begin(c, reg);
+	uint64_t t0 = cb_now_ns();
+	if (cb_pin_open(&pin, ops, l->buf, l->len, why, sizeof why)) {
+		cb_phase_skip(c, reg, "%s", why);
+		cb_phase_skip(c, name, "%s", why);
+		return cb_sharer_finish(&child, false, why, sizeof why) ? cb_fail(c, "%s", why) : 0;
+	}
+	cb_phase_metric(c, "register_ns", (double)(cb_now_ns() - t0), "ns");
+	soft_dirty_metric(c, l, cleared, sdwhy);
+	cb_phase_end(c);
+	int rc = 0;
+	t0 = cb_now_ns();
+	if (ev == CB_EV_FORK_PIN_CHILD)
+		rc = cb_sharer_finish(&child, true, why, sizeof why);
+	uint64_t event_ns = cb_now_ns() - t0;
+	if (!rc)
+		measured_write(c, l, &pin, name, event_ns);
+	if (!rc && ev == CB_EV_FORK_PIN)
+		rc = cb_sharer_finish(&child, false, why, sizeof why);
+	cb_pin_close(&pin);
+	if (rc) {
+		cb_sharer_finish(&child, false, why, sizeof why);
+		return cb_fail(c, "%s: %s", name, why);
+	}
+	return 0;
 }
 
 static int run_case(struct cb_ctx *c, struct longterm_pin *l, const struct cb_pin_ops *ops,
@@ -107,20 +206,8 @@ static int run_case(struct cb_ctx *c, struct longterm_pin *l, const struct cb_pi
 	}
 	if (map_buffer(c, l))
 		return -1;
-	struct cb_pin pin;
-	if (cb_pin_open(&pin, ops, l->buf, l->len, why, sizeof why)) {
-		cb_phase_skip(c, name, "%s", why);
-		unmap_buffer(l);
-		return 0;
-	}
-	uint64_t t0 = cb_now_ns();
-	int rc = cb_pin_event_run(c, ev, l->buf, l->len, why, sizeof why);
-	uint64_t event_ns = cb_now_ns() - t0;
-	if (rc)
-		cb_fail(c, "%s: %s", name, why);
-	else
-		measured_write(c, l, &pin, name, event_ns);
-	cb_pin_close(&pin);
+	int rc = cb_pin_event_pins_late(ev) ? pin_late(c, l, ops, ev, name)
+					    : pin_early(c, l, ops, ev, name);
 	unmap_buffer(l);
 	return rc;
 }
@@ -159,8 +246,9 @@ static void teardown(struct cb_ctx *c)
 const struct cb_workload cb_wl_longterm_pin = {
 	.name = "longterm-pin",
 	.summary = "a device pins a buffer the process keeps writing; copies and pin "
-		   "coherency after fork, clear_refs, uffd-wp, pageout",
-	.scenarios = "S7a S7b S7c S7d S6c",
+		   "coherency after fork, clear_refs, uffd-wp, pageout, and pins taken "
+		   "after fork (S7e)",
+	.scenarios = "S7a S7b S7c S7d S7e S6c",
 	.opts = opts,
 	.needs = 0,
 	.setup = setup,

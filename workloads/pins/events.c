@@ -19,6 +19,7 @@
 const char *const cb_pin_event_names[CB_EV_COUNT] = {
 	[CB_EV_NONE] = "none", [CB_EV_FORK] = "fork", [CB_EV_CLEAR_REFS] = "clear-refs",
 	[CB_EV_UFFD_WP] = "uffd-wp", [CB_EV_PAGEOUT] = "pageout",
+	[CB_EV_FORK_PIN] = "fork-pin", [CB_EV_FORK_PIN_CHILD] = "fork-pin-child",
 };
 
 bool cb_pin_event_ready(struct cb_ctx *c, enum cb_pin_event ev, size_t len, char *why,
@@ -52,7 +53,7 @@ static int fork_and_reap(struct cb_ctx *c, char *why, size_t whylen)
 	return cb_reap(pid) == 0 ? 0 : (snprintf(why, whylen, "child failed"), -1);
 }
 
-static int clear_refs(char *why, size_t whylen)
+int cb_clear_soft_dirty(char *why, size_t whylen)
 {
 	int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "4", 1) != 1) {
@@ -100,6 +101,56 @@ int cb_uffd_wp_cycle(void *buf, size_t len, char *why, size_t whylen)
 	return rc ? -1 : 0;
 }
 
+static void sharer_serve(int in, char *buf, size_t len)
+{
+	char op = 0;
+	while (read(in, &op, 1) < 0 && errno == EINTR)
+		;
+	/* Data of the child's own, never what the parent writes. */
+	for (size_t off = 0; op == 'w' && off < len; off += cb_page_size())
+		cb_fresh_write(buf + off, 0xc41dULL);
+	_exit(0);
+}
+
+int cb_sharer_start(struct cb_ctx *c, struct cb_sharer *s, char *buf, size_t len, char *why,
+		    size_t whylen)
+{
+	int fds[2];
+	s->pid = -1;
+	s->cmd = -1;
+	if (pipe2(fds, O_CLOEXEC))
+		return snprintf(why, whylen, "pipe: %s", strerror(errno)), -1;
+	s->pid = cb_fork(c);
+	if (s->pid == 0) {
+		close(fds[1]);
+		sharer_serve(fds[0], buf, len);
+	}
+	int saved = errno;
+	close(fds[0]);
+	if (s->pid < 0) {
+		close(fds[1]);
+		return snprintf(why, whylen, "fork: %s", strerror(saved)), -1;
+	}
+	s->cmd = fds[1];
+	return 0;
+}
+
+int cb_sharer_finish(struct cb_sharer *s, bool write_first, char *why, size_t whylen)
+{
+	if (s->pid <= 0)
+		return 0;
+	char op = write_first ? 'w' : 'x';
+	bool sent = write(s->cmd, &op, 1) == 1;
+	close(s->cmd);
+	int rc = cb_reap(s->pid);
+	s->pid = -1;
+	s->cmd = -1;
+	if (!sent || rc)
+		return snprintf(why, whylen, "sharing child %s", sent ? "failed" : "unreachable"),
+		       -1;
+	return 0;
+}
+
 int cb_pin_event_run(struct cb_ctx *c, enum cb_pin_event ev, void *buf, size_t len,
 		     char *why, size_t whylen)
 {
@@ -109,7 +160,7 @@ int cb_pin_event_run(struct cb_ctx *c, enum cb_pin_event ev, void *buf, size_t l
 	case CB_EV_FORK:
 		return fork_and_reap(c, why, whylen);
 	case CB_EV_CLEAR_REFS:
-		return clear_refs(why, whylen);
+		return cb_clear_soft_dirty(why, whylen);
 	case CB_EV_UFFD_WP:
 		return cb_uffd_wp_cycle(buf, len, why, whylen);
 	case CB_EV_PAGEOUT:

@@ -56,8 +56,31 @@ enum cb_pin_event {
 	CB_EV_CLEAR_REFS, /* clear_refs 4: soft-dirty reset (CRIU-style tracking) */
 	CB_EV_UFFD_WP,    /* userfaultfd write-protect on, then off */
 	CB_EV_PAGEOUT,    /* MADV_PAGEOUT of the buffer (needs swap) */
+	/* S7e: the pin is taken after a fork, on pages still COW-shared with
+	 * a live child; the parent writes while the child lives ... */
+	CB_EV_FORK_PIN,
+	/* ... or the child writes its view and exits, then the parent writes */
+	CB_EV_FORK_PIN_CHILD,
 	CB_EV_COUNT
 };
+
+/* The S7e events take the pin after the event starts. */
+static inline bool cb_pin_event_pins_late(enum cb_pin_event ev)
+{
+	return ev == CB_EV_FORK_PIN || ev == CB_EV_FORK_PIN_CHILD;
+}
+
+/* A forked child that keeps the buffer COW-shared until it is told to
+ * write its view of the buffer and exit, or just to exit. */
+struct cb_sharer {
+	pid_t pid;
+	int cmd; /* write end of the child's command pipe */
+};
+int cb_sharer_start(struct cb_ctx *c, struct cb_sharer *s, char *buf, size_t len, char *why,
+		    size_t whylen);
+/* write: the child stores fresh data in every page first. Waits for the
+ * child to exit; 0, or -1 with why. */
+int cb_sharer_finish(struct cb_sharer *s, bool write, char *why, size_t whylen);
 
 extern const char *const cb_pin_event_names[CB_EV_COUNT];
 /* false with why when the event cannot run here; may create a swap file
@@ -67,6 +90,9 @@ bool cb_pin_event_ready(struct cb_ctx *c, enum cb_pin_event ev, size_t len, char
 /* Runs the event on buf[0..len). 0, or -1 with why. */
 int cb_pin_event_run(struct cb_ctx *c, enum cb_pin_event ev, void *buf, size_t len,
 		     char *why, size_t whylen);
+
+/* clear_refs 4: reset the soft-dirty bits of the whole process. */
+int cb_clear_soft_dirty(char *why, size_t whylen);
 
 /* Write-protect buf with userfaultfd and lift the protection again. */
 int cb_uffd_wp_cycle(void *buf, size_t len, char *why, size_t whylen);
