@@ -51,5 +51,20 @@ grep -q "time panel left out" "$out/emu/report.md" ||
 	{ echo "FAIL: no note on the sweep's missing time panel"; fail=1; }
 [ -s "$out/emu/7-sweep-1.png" ] || { echo "FAIL: sweep's memory panel not drawn"; fail=1; }
 
+# The pins table of two real guest runs (longterm-pin, S7e): the read-only
+# RDMA MR pins with FOLL_WRITE|FOLL_FORCE on 6.1 (soft-dirty, writable, no
+# write fault) and unshares on 6.12 (clean, read-only: a fault per page).
+pins=$(dirname "$0")/fixtures/pins
+"$bin" compare "$pins/guest-6.1.0-56.json" "$pins/guest-6.12.117.json" --out "$out/pins" \
+	--format md > "$out/pins.stdout" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: pins inputs exit $rc"; cat "$out/pins.stdout"; fail=1; }
+for row in "| rdma-fork-pin | 0 / 256+0 / 0 / 256 | 0 / 256+0 / 256 / 0 |" \
+	   "| iouring-fork-pin | 0 / 256+0 / 0 / 256 | 0 / 256+0 / 0 / 256 |" \
+	   "| vmsplice-fork-pin | 256 / 0+256 / 256 / 0 | 256 / 0+256 / 256 / 0 |"; do
+	grep -qF -- "$row" "$out/pins.stdout" && grep -qF -- "$row" "$out/pins/report.md" ||
+		{ echo "FAIL: pins table lacks '$row'"; fail=1; }
+done
+
 [ $fail -eq 0 ] && rm -rf "$out"
 exit $fail
