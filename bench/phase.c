@@ -177,6 +177,19 @@ static void fill_tracker(struct cb_ctx *c, json_t *p)
 	cb_track_free(&after);
 }
 
+/* A key the workload declared unavailable stays null, whatever the harness
+ * measured for it. */
+static void null_unavailable(json_t *p)
+{
+	const char *key;
+	json_t *why;
+	json_object_foreach(json_object_get(p, "unavailable"), key, why) {
+		json_t *v = json_object_get(p, key);
+		if (json_is_number(v))
+			json_object_set_new(p, key, json_null());
+	}
+}
+
 /* Prefer the per-process-tree perf count; fall back to getrusage. */
 static void fill_faults(json_t *p, json_t *d, const char *key, const char *perf,
 			const char *ru)
@@ -233,6 +246,7 @@ int cb_phase_end(struct cb_ctx *c)
 	set_u(p, "elapsed_ns", t1 - c->t0);
 	fill_tracker(c, p);
 	fill_counters(c, p, d);
+	null_unavailable(p);
 	json_t *ops = json_object_get(p, "ops");
 	if (json_is_integer(ops) && json_integer_value(ops) > 0)
 		json_object_set_new(p, "ns_per_op", json_real((double)(t1 - c->t0) /

@@ -314,9 +314,12 @@ static int s3(struct cb_ctx *c, struct swap_thrash *s)
 	int rc = ask(c, s, cmd(OP_WRITE, w, w), &r);
 	if (!rc)
 		metrics(c, &r, true);
-	cb_phase_unavailable(c, "copied", "the swapped-out page was freed (%s): a direct "
-			     "write swap-in has no earlier PFN to compare; see swapped_in",
-			     s->cgroup ? "cgroup reclaim" : "zram has no swap cache");
+	static const char *const keys[] = { "copied", "extra_copies",
+					    "necessary_copies", "copy_bytes" };
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		cb_phase_unavailable(c, keys[i], "the swapped-out page was freed (%s): a "
+				     "direct write swap-in has no earlier PFN to compare; see "
+				     "swapped_in", s->cgroup ? "cgroup reclaim" : "zram has no swap cache");
 	cb_phase_end(c);
 	return rc;
 }
