@@ -128,6 +128,12 @@ const char *cb_cgroup_path(void);
 /* One line of the cgroup's memory.stat ("pgscan", "swap", ...); -1 when
  * absent (v1 has no pgscan/pgsteal). */
 int cb_cgroup_stat(const char *key, uint64_t *value);
+/* The OOM kills so far in this run's cgroup (v2 memory.events, v1
+ * memory.oom_control); -1 when unknown. */
+int cb_cgroup_oom_kills(uint64_t *kills);
+/* Fails the repetition with how a child the harness talks to died (exit
+ * status or signal, and the cgroup's OOM kills). The child stays waitable. */
+int cb_fail_child(struct cb_ctx *c, const char *who, pid_t pid);
 
 /* Samples a workload may take during a phase (e.g. for metrics over time). */
 uint64_t cb_swapcached_bytes(void);

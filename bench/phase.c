@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -384,6 +385,36 @@ pid_t cb_fork_server(struct cb_ctx *c, void (*serve)(void *arg, int in, int out)
 	*to = down[1];
 	*from = up[0];
 	return pid;
+}
+
+/* A child whose pipe just broke may not have been reaped by the kernel
+ * yet: wait up to a second for it to become a zombie. */
+static bool death_of(pid_t pid, siginfo_t *si)
+{
+	for (int i = 0; i < 100; i++) {
+		memset(si, 0, sizeof *si);
+		if (waitid(P_PID, (id_t)pid, si, WEXITED | WNOHANG | WNOWAIT) == 0 && si->si_pid)
+			return true;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+int cb_fail_child(struct cb_ctx *c, const char *who, pid_t pid)
+{
+	siginfo_t si;
+	char how[96] = "still running, but its pipe broke";
+	if (death_of(pid, &si) && si.si_code == CLD_EXITED)
+		snprintf(how, sizeof how, "exited with status %d", si.si_status);
+	else if (si.si_pid)
+		snprintf(how, sizeof how, "killed by signal %d (%s)", si.si_status,
+			 strsignal(si.si_status));
+	uint64_t kills;
+	if (cb_cgroup_path() && cb_cgroup_oom_kills(&kills) == 0 && kills)
+		return cb_fail(c, "%s %d %s; the run's memory cgroup %s counts %llu OOM kill(s)",
+			       who, (int)pid, how, cb_cgroup_path(), (unsigned long long)kills);
+	return cb_fail(c, "%s %d %s", who, (int)pid, how);
 }
 
 int cb_reap(pid_t pid)

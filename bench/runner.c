@@ -36,6 +36,10 @@ static void on_alarm(int sig)
 void cb_install_signals(void)
 {
 	signal(SIGALRM, on_alarm);
+	/* A worker that died (an OOM kill in its memory cgroup, say) must
+	 * fail its repetition with a reason, not kill the harness by SIGPIPE
+	 * before the journal is restored. */
+	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -83,7 +83,7 @@ case_ not-root 'pfn_tracking: not root|needs root' -- \
 # KSM absent: an empty tmpfs over /sys/kernel/mm/ksm.
 case_ no-ksm 'feature ksm: |KSM' -- \
 	unshare -m --propagation private sh -c \
-	'mount -t tmpfs none /sys/kernel/mm/ksm && exec "$0" "$@"' "$BIN" run
+	'mount -t tmpfs none /sys/kernel/mm/ksm && exec "$0" "$@"' "$BIN" run ksm-vms
 
 # io_uring disabled for the length of one short run (system-wide: keep it
 # short and put the value back in the trap too).

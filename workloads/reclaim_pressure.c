@@ -136,7 +136,7 @@ static int ask(struct cb_ctx *c, struct reclaim *s, enum op op, struct reply *r)
 	uint64_t m[2] = { op, ++s->tag };
 	if (write(s->to_worker, m, sizeof m) != sizeof m ||
 	    read(s->from_worker, r, sizeof *r) != sizeof *r)
-		return cb_fail(c, "worker %d died", (int)s->worker);
+		return cb_fail_child(c, "worker", s->worker);
 	if (r->err)
 		return cb_fail(c, "worker: %s", strerror(r->err));
 	return 0;
@@ -179,7 +179,7 @@ static int start_hog(struct cb_ctx *c, struct reclaim *s)
 	close(ready[1]);
 	int rc = cb_cgroup_enter(c, s->hogger);
 	if (write(go[1], "g", 1) != 1)
-		rc = cb_fail(c, "hog %d died", (int)s->hogger);
+		rc = cb_fail_child(c, "hog", s->hogger);
 	close(go[1]);
 	s->hog_ready = ready[0];
 	return rc;
@@ -300,7 +300,7 @@ static int run(struct cb_ctx *c)
 	if (start_hog(c, s))
 		return -1;
 	if (read(s->hog_ready, &x, 1) != 1)
-		return cb_fail(c, "hog %d died before its first round", (int)s->hogger);
+		return cb_fail_child(c, "hog", s->hogger);
 	/* Pages reclaimed and faulted back within the phase get new PFNs,
 	 * which the phase tracker cannot tell from copies: the worker's
 	 * per-write PFN check attributes this phase (metrics). */

@@ -162,7 +162,7 @@ static int ask(struct cb_ctx *c, struct swap_thrash *s, struct cmd m, struct rep
 	m.tag = ++s->tag;
 	if (write(s->to_worker, &m, sizeof m) != sizeof m ||
 	    read(s->from_worker, r, sizeof *r) != sizeof *r)
-		return cb_fail(c, "worker %d died", (int)s->worker);
+		return cb_fail_child(c, "worker", s->worker);
 	if (r->err)
 		return cb_fail(c, "worker: madvise(MADV_PAGEOUT): %s", strerror(r->err));
 	return 0;
