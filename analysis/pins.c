@@ -12,7 +12,6 @@
 #include "analysis.h"
 
 #define MAX_CASES 64
-#define MAX_REPS 256
 #define WORKLOAD "longterm-pin"
 #define REGISTER "-register"
 
@@ -79,29 +78,22 @@ static bool value_of(json_t *ph, const char *key, double *v)
 	return true;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* Median over repetitions of one value of one phase; false when no
  * repetition has it. */
 static bool median_of(json_t *wl, const char *phase, const char *key, double *out)
 {
-	double v[MAX_REPS];
+	double v[AN_MAX_REPS];
 	int n = 0;
 	size_t j;
 	json_t *rep;
 	json_array_foreach(json_object_get(wl, "reps"), j, rep) {
 		json_t *ph = phase_of(rep, phase);
-		if (ph && n < MAX_REPS && value_of(ph, key, &v[n]))
+		if (ph && n < AN_MAX_REPS && value_of(ph, key, &v[n]))
 			n++;
 	}
 	if (!n)
 		return false;
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	*out = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*out = an_median(v, n);
 	return true;
 }
 
