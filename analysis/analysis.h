@@ -135,6 +135,10 @@ int an_write_json(const struct an_table *t, const char *path);
 /* repro.c: the seed scenarios' "scenario x kernel -> lost / coherent /
  * copies" table (repro:* workloads), nothing when there are none. */
 void an_write_repro_md(FILE *f, const struct an_set *s);
+/* The kernel columns of a "row x kernel" table: labels, then the rule. */
+void an_md_kernel_columns(FILE *f, const struct an_set *s);
+/* One cell, '|' and newlines blanked so the row stays one row. */
+void an_md_cell(FILE *f, char *cell);
 /* pins.c: longterm-pin's "case x kernel -> lost / copies / faults /
  * soft-dirty" table, nothing when no result has the workload. */
 void an_write_pins_md(FILE *f, const struct an_set *s);

@@ -158,21 +158,13 @@ void an_write_pins_md(FILE *f, const struct an_set *s)
 	      "*soft-dirty*: pages the pin left soft-dirty after clear_refs (a pin that writes "
 	      "dirties them; an unshare does not). \"-\": not measured in that case.\n\n"
 	      "| case |", f);
-	for (int r = 0; r < s->n; r++)
-		fprintf(f, " %s |", s->r[r].label);
-	fputs("\n|---|", f);
-	for (int r = 0; r < s->n; r++)
-		fputs("---|", f);
-	fputs("\n", f);
+	an_md_kernel_columns(f, s);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i]);
 		for (int r = 0; r < s->n; r++) {
 			char cell[192];
 			cell_text(cell, sizeof cell, &s->r[r], rows[i]);
-			for (char *p = cell; *p; p++)
-				if (*p == '|' || *p == '\n')
-					*p = ' ';
-			fprintf(f, " %s |", cell);
+			an_md_cell(f, cell);
 		}
 		fputs("\n", f);
 	}

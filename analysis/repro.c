@@ -129,6 +129,24 @@ static void cell_text(char *out, size_t len, const struct tally *t)
 		snprintf(out, len, "not run");
 }
 
+void an_md_kernel_columns(FILE *f, const struct an_set *s)
+{
+	for (int r = 0; r < s->n; r++)
+		fprintf(f, " %s |", s->r[r].label);
+	fputs("\n|---|", f);
+	for (int r = 0; r < s->n; r++)
+		fputs("---|", f);
+	fputs("\n", f);
+}
+
+void an_md_cell(FILE *f, char *cell)
+{
+	for (char *p = cell; *p; p++)
+		if (*p == '|' || *p == '\n')
+			*p = ' ';
+	fprintf(f, " %s |", cell);
+}
+
 void an_write_repro_md(FILE *f, const struct an_set *s)
 {
 	struct scen *rows = calloc(MAX_SCEN, sizeof *rows);
@@ -143,12 +161,7 @@ void an_write_repro_md(FILE *f, const struct an_set *s)
 	      "iterations in flight that kept sync (in flight − lost while in flight); *copies*: iterations "
 	      "whose write moved the process to a new page. A race counts only when the read "
 	      "was in flight.\n\n| scenario |", f);
-	for (int r = 0; r < s->n; r++)
-		fprintf(f, " %s |", s->r[r].label);
-	fputs("\n|---|", f);
-	for (int r = 0; r < s->n; r++)
-		fputs("---|", f);
-	fputs("\n", f);
+	an_md_kernel_columns(f, s);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i].name);
 		for (int r = 0; r < s->n; r++) {
@@ -156,10 +169,7 @@ void an_write_repro_md(FILE *f, const struct an_set *s)
 			char cell[160];
 			tally_of(&s->r[r], rows[i].name, &t);
 			cell_text(cell, sizeof cell, &t);
-			for (char *p = cell; *p; p++)
-				if (*p == '|' || *p == '\n')
-					*p = ' ';
-			fprintf(f, " %s |", cell);
+			an_md_cell(f, cell);
 		}
 		fputs("\n", f);
 	}
