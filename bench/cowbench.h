@@ -52,6 +52,8 @@ void *cb_priv(const struct cb_ctx *c);
 int cb_rep(const struct cb_ctx *c);
 size_t cb_page_size(void);
 uint64_t cb_now_ns(void);
+/* Minor + major faults of the calling process so far (getrusage). */
+uint64_t cb_own_faults(void);
 
 /* Tracking: the page tracker snapshots these ranges around every phase. */
 void cb_track_clear(struct cb_ctx *c);

@@ -151,6 +151,19 @@ int cb_track_snapshot(const struct cb_region *r, int nr, struct cb_track_snap *s
 	return 0;
 }
 
+long cb_track_count_own(const void *addr, size_t len, uint64_t mask, uint64_t want)
+{
+	struct cb_region reg = { getpid(), (uintptr_t)addr, len };
+	struct cb_track_snap snap;
+	if (cb_track_snapshot(&reg, 1, &snap))
+		return -1;
+	long n = 0;
+	for (size_t i = 0; i < snap.n; i++)
+		n += (snap.pages[i].pm & mask) == want;
+	cb_track_free(&snap);
+	return n;
+}
+
 void cb_track_free(struct cb_track_snap *s)
 {
 	free(s->pages);

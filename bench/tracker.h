@@ -54,6 +54,9 @@ struct cb_track_totals {
 
 int cb_track_snapshot(const struct cb_region *r, int nr, struct cb_track_snap *s);
 void cb_track_free(struct cb_track_snap *s);
+/* Pages of this process's [addr, addr+len) whose pagemap entry has
+ * (entry & mask) == want; -1 when pagemap cannot be read. */
+long cb_track_count_own(const void *addr, size_t len, uint64_t mask, uint64_t want);
 /* Attribute copy / reuse from before to after; reads kpageflags of the old
  * PFNs of copied pages to find swap-cache leftovers. */
 void cb_track_compare(const struct cb_track_snap *before, const struct cb_track_snap *after,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,13 @@ uint64_t cb_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t cb_own_faults(void)
+{
+	struct rusage r;
+	getrusage(RUSAGE_SELF, &r);
+	return (uint64_t)(r.ru_minflt + r.ru_majflt);
 }
 
 /* /proc and sysfs files report size 0: read until EOF. */

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cowbench.h"
@@ -82,13 +81,6 @@ static int setup(struct cb_ctx *c)
 	return 0;
 }
 
-static uint64_t own_faults(void)
-{
-	struct rusage r;
-	getrusage(RUSAGE_SELF, &r);
-	return (uint64_t)(r.ru_minflt + r.ru_majflt);
-}
-
 /* The phase: the process writes after the event, then the device reads. */
 static void measured_write(struct cb_ctx *c, struct longterm_pin *l, struct cb_pin *pin,
 			   const char *name, uint64_t event_ns)
@@ -96,9 +88,9 @@ static void measured_write(struct cb_ctx *c, struct longterm_pin *l, struct cb_p
 	char why[256] = "";
 	size_t pages = l->len / cb_page_size();
 	cb_phase_begin(c, name);
-	uint64_t f0 = own_faults(), t0 = cb_now_ns();
+	uint64_t f0 = cb_own_faults(), t0 = cb_now_ns();
 	write_all(l);
-	uint64_t t1 = cb_now_ns(), f1 = own_faults();
+	uint64_t t1 = cb_now_ns(), f1 = cb_own_faults();
 	long lost = cb_pin_lost_sync(pin, why, sizeof why);
 	uint64_t t2 = cb_now_ns();
 	cb_phase_ops(c, pages);
@@ -141,17 +133,11 @@ static int pin_early(struct cb_ctx *c, struct longterm_pin *l, const struct cb_p
 static void soft_dirty_metric(struct cb_ctx *c, struct longterm_pin *l, bool cleared,
 			      const char *why)
 {
-	struct cb_region reg = { getpid(), (uintptr_t)l->buf, l->len };
-	struct cb_track_snap snap;
-	if (!cleared || cb_track_snapshot(&reg, 1, &snap)) {
+	long n = cleared ? cb_track_count_own(l->buf, l->len, PM_SOFT_DIRTY, PM_SOFT_DIRTY) : -1;
+	if (n < 0)
 		cb_phase_unavailable(c, "soft_dirty_pages", "%s", cleared ? "pagemap" : why);
-		return;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < snap.n; i++)
-		n += (snap.pages[i].pm & PM_SOFT_DIRTY) != 0;
-	cb_track_free(&snap);
-	cb_phase_metric(c, "soft_dirty_pages", (double)n, "pages");
+	else
+		cb_phase_metric(c, "soft_dirty_pages", (double)n, "pages");
 }
 
 /* S7e: the registration is a phase of its own, its copies the COW breaks

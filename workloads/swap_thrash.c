@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cowbench.h"
@@ -73,13 +72,6 @@ static const struct cb_opt opts[] = {
 	CB_OPT_END
 };
 
-static uint64_t faults_now(void)
-{
-	struct rusage r;
-	getrusage(RUSAGE_SELF, &r);
-	return (uint64_t)(r.ru_minflt + r.ru_majflt);
-}
-
 static uint64_t next_rand(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -127,15 +119,8 @@ static void touch(char *buf, const struct cmd *m, struct reply *r)
  * write phase is judged against the pages that really left. */
 static uint64_t count_paged_out(char *buf, const struct cmd *m)
 {
-	struct cb_region reg = { getpid(), (uintptr_t)(buf + m->off), m->len };
-	struct cb_track_snap snap;
-	uint64_t n = 0;
-	if (cb_track_snapshot(&reg, 1, &snap))
-		return 0;
-	for (size_t i = 0; i < snap.n; i++)
-		n += (snap.pages[i].pm & (PM_SWAPPED | PM_PRESENT)) == PM_SWAPPED;
-	cb_track_free(&snap);
-	return n;
+	long n = cb_track_count_own(buf + m->off, m->len, PM_SWAPPED | PM_PRESENT, PM_SWAPPED);
+	return n < 0 ? 0 : (uint64_t)n;
 }
 
 static void serve(char *buf, int in, int out)
@@ -143,14 +128,14 @@ static void serve(char *buf, int in, int out)
 	struct cmd m;
 	while (read(in, &m, sizeof m) == sizeof m && m.op != OP_EXIT) {
 		struct reply r = { 0 };
-		uint64_t f0 = faults_now(), t0 = cb_now_ns();
+		uint64_t f0 = cb_own_faults(), t0 = cb_now_ns();
 		if (m.op == OP_PAGEOUT) {
 			r.err = madvise(buf + m.off, m.len, MADV_PAGEOUT) ? errno : 0;
 			r.paged_out = count_paged_out(buf, &m);
 		} else
 			touch(buf, &m, &r);
 		r.ns = cb_now_ns() - t0;
-		r.faults = faults_now() - f0;
+		r.faults = cb_own_faults() - f0;
 		if (write(out, &r, sizeof r) != sizeof r)
 			break;
 	}
