@@ -22,8 +22,6 @@
 #include <unistd.h>
 
 #include "cowbench.h"
-#include "harness.h"
-#include "tracker.h"
 #include "pins/pin.h"
 
 struct longterm_pin {

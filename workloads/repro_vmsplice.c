@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "cowbench.h"
-#include "tracker.h"
 
 #define HUGE (2ul << 20)
 
@@ -63,12 +62,7 @@ static char *map_region(size_t len, bool huge)
 
 static bool is_thp(const char *p)
 {
-	struct cb_region r = { getpid(), (uintptr_t)p, cb_page_size() };
-	struct cb_track_snap s;
-	bool thp = !cb_track_snapshot(&r, 1, &s) && s.pfn_ok && s.n == 1 &&
-		   ((s.pages[0].kflags >> KPF_THP) & 1);
-	cb_track_free(&s);
-	return thp;
+	return (cb_kpageflags_of(p) >> KPF_THP) & 1;
 }
 
 /* The child: vmsplice one page of the shared region, unmap the region,
@@ -187,6 +181,7 @@ static void teardown(struct cb_ctx *c)
 
 const struct cb_workload cb_wl_repro_vmsplice_child = {
 	.name = "repro:vmsplice-child",
+	.suite = CB_SUITE_REPRO,
 	.summary = "CVE-2020-29374: a child vmsplices a COW-shared page and unmaps it; does "
 		   "its pipe show the parent's later write? (base page, THP)",
 	.scenarios = "S6c",

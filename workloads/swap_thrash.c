@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "cowbench.h"
-#include "tracker.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "probes.h"
 
 static void on_signal(int sig)
 {
@@ -77,12 +76,8 @@ union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_ru
 		if (w->opts[i].def && cb_opt_parse(&w->opts[i], w->opts[i].def, &v[i], err, errlen))
 			goto bad;
 	const struct cb_opt *size = cb_opt_find(w->opts, "size");
-	if (o->size && size) {
-		char text[32];
-		cb_size_text(o->size, text, sizeof text);
-		if (cb_opt_parse(size, text, &v[size - w->opts], err, errlen))
-			goto bad;
-	}
+	if (o->size && size && cb_opt_parse(size, o->size, &v[size - w->opts], err, errlen))
+		goto bad;
 	for (int i = 0; i < o->nkv; i++) {
 		const char *value;
 		const struct cb_opt *opt = kv_option(w, o->kv[i], &value);
@@ -119,11 +114,9 @@ static void check_keys(const struct cb_workload **ws, int nw, const struct cb_ru
 	bool sized = false;
 	for (int k = 0; k < nw; k++)
 		sized |= cb_opt_find(ws[k]->opts, "size") != NULL;
-	if (o->size && !sized) {
-		char text[32];
-		cb_size_text(o->size, text, sizeof text);
-		cb_die_usage("--size %s: none of the selected workloads has a size option", text);
-	}
+	if (o->size && !sized)
+		cb_die_usage("--size %s: none of the selected workloads has a size option",
+			     o->size);
 	for (int i = 0; i < o->nkv; i++) {
 		if (!strchr(o->kv[i], '='))
 			cb_die_usage("invalid option '-o %s': expected key=value", o->kv[i]);
@@ -175,6 +168,8 @@ static json_t *run_rep(const struct cb_workload *w, union cb_val *vals, int rep,
 	return r;
 }
 
+static const char *const suite_names[] = { "mission", "repro", "probe" };
+
 static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opts *o)
 {
 	char err[256], why[256] = "";
@@ -182,6 +177,7 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 	json_t *wj = json_pack("{s:s, s:s, s:s, s:o, s:[]}", "name", w->name, "description",
 			       w->summary, "scenarios", w->scenarios ? w->scenarios : "",
 			       "params", cb_workload_params(w, vals), "reps");
+	json_object_set_new(wj, "suite", json_string(suite_names[w->suite]));
 	const char *miss = missing_need(w->needs, why, sizeof why);
 	json_object_set_new(wj, "skipped", miss ? json_string(miss) : json_null());
 	for (int rep = 0; !miss && rep < o->reps; rep++) {
@@ -265,9 +261,9 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	}
 	/* A bare `run` is the mission suite; the seed-thread races are
 	 * `cowbench repro` (or named explicitly). */
-	for (int i = 0; !nnames && cb_workloads[i] && nw < 64; i++)
-		if (strncmp(cb_workloads[i]->name, "repro:", 6))
-			ws[nw++] = cb_workloads[i];
+	for (int i = 0; !nnames && cb_workload_at(i) && nw < 64; i++)
+		if (cb_workload_at(i)->suite == CB_SUITE_MISSION)
+			ws[nw++] = cb_workload_at(i);
 	check_keys(ws, nw, o);
 	char err[256];
 	for (int k = 0; k < nw; k++) {
@@ -291,9 +287,12 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		cb_tracefs_ensure();
 	json_t *doc = cb_result_new(env);
 	/* Every result says how the kernel behaved, not only what it is. */
-	json_t *fp = cb_fingerprint_collect();
-	cb_fingerprint_print(fp, stdout, true);
-	json_object_set_new(doc, "fingerprint", fp);
+	if (o->fingerprint) {
+		json_t *fp = o->fingerprint();
+		if (o->print_fingerprint)
+			o->print_fingerprint(fp, stdout, true);
+		json_object_set_new(doc, "fingerprint", fp);
+	}
 	json_object_set_new(doc, "mode", json_string(mode));
 	json_object_set_new(doc, "pfn_tracking", json_boolean(cb_is_root()));
 	if (!cb_is_root())

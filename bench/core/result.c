@@ -98,11 +98,6 @@ static json_t *distribution(json_t *reps, const char *phase, const char *key)
 			 "n", n);
 }
 
-static const char *const summary_keys[] = {
-	"pages", "copied", "reused", "extra_copies", "swapcache_leftover_pages", "copy_bytes",
-	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major", "elapsed_ns",
-	"ns_per_op", NULL };
-
 json_t *cb_result_summary(json_t *reps)
 {
 	json_t *out = json_object();
@@ -114,9 +109,10 @@ json_t *cb_result_summary(json_t *reps)
 			if (!name || json_object_get(out, name))
 				continue;
 			json_t *s = json_object();
-			for (size_t k = 0; summary_keys[k]; k++)
-				json_object_set_new(s, summary_keys[k],
-						    distribution(reps, name, summary_keys[k]));
+			for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+				if (k->flags & CB_KEYF_SUMMARY)
+					json_object_set_new(s, k->name,
+							    distribution(reps, name, k->name));
 			json_object_set_new(out, name, s);
 		}
 	}
