@@ -224,8 +224,7 @@ static int map_heap(struct cb_ctx *c, struct server *s)
 
 static int setup(struct cb_ctx *c)
 {
-	struct server *s = calloc(1, sizeof *s);
-	cb_set_priv(c, s);
+	struct server *s = cb_priv(c);
 	s->c = c;
 	s->ps = cb_page_size();
 	s->len = cb_opt_u64(c, "size") / s->ps * s->ps;
@@ -381,7 +380,6 @@ static void teardown(struct cb_ctx *c)
 	free(s->tids);
 	free(s->kids);
 	free(s->release);
-	free(s);
 }
 
 const struct cb_workload cb_wl_fork_server = {
@@ -391,6 +389,7 @@ const struct cb_workload cb_wl_fork_server = {
 	.scenarios = "S1 S2 S9a S9b",
 	.opts = opts,
 	.needs = 0,
+	.priv_size = sizeof(struct server),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

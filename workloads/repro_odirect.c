@@ -144,9 +144,8 @@ static void *map_pages(size_t len)
 
 static int setup_common(struct cb_ctx *c, enum odio_event ev)
 {
-	struct odio *o = calloc(1, sizeof *o);
+	struct odio *o = cb_priv(c);
 	size_t ps = cb_page_size();
-	cb_set_priv(c, o);
 	o->ev = ev;
 	o->fd = o->refs_fd = -1;
 	o->pages = cb_opt_u64(c, "iterations");
@@ -351,7 +350,6 @@ static void teardown(struct cb_ctx *c)
 		munmap(o->buf, o->pages * ps);
 	if (o->ahead)
 		munmap(o->ahead, o->ahead_n * o->ahead_size);
-	free(o);
 }
 
 const struct cb_workload cb_wl_repro_fork_odirect = {
@@ -362,6 +360,7 @@ const struct cb_workload cb_wl_repro_fork_odirect = {
 	.scenarios = "S8 S6a",
 	.opts = opts,
 	.needs = 0,
+	.priv_size = sizeof(struct odio),
 	.setup = setup_fork,
 	.run = run,
 	.teardown = teardown,
@@ -375,6 +374,7 @@ const struct cb_workload cb_wl_repro_clear_refs_odirect = {
 	.scenarios = "S6b",
 	.opts = opts,
 	.needs = CB_NEED_SOFTDIRTY,
+	.priv_size = sizeof(struct odio),
 	.setup = setup_clear_refs,
 	.run = run,
 	.teardown = teardown,
@@ -388,6 +388,7 @@ const struct cb_workload cb_wl_repro_swapout_odirect = {
 	.scenarios = "S7d",
 	.opts = opts,
 	.needs = CB_NEED_ROOT | CB_NEED_PAGEOUT,
+	.priv_size = sizeof(struct odio),
 	.setup = setup_pageout,
 	.run = run,
 	.teardown = teardown,

@@ -38,8 +38,7 @@ static const struct cb_opt opts[] = {
 
 static int setup(struct cb_ctx *c)
 {
-	struct vsc *v = calloc(1, sizeof *v);
-	cb_set_priv(c, v);
+	struct vsc *v = cb_priv(c);
 	v->page = malloc(cb_page_size());
 	return v->page ? 0 : cb_fail(c, "out of memory");
 }
@@ -176,7 +175,6 @@ static void teardown(struct cb_ctx *c)
 	struct vsc *v = cb_priv(c);
 	if (v)
 		free(v->page);
-	free(v);
 }
 
 const struct cb_workload cb_wl_repro_vmsplice_child = {
@@ -187,6 +185,7 @@ const struct cb_workload cb_wl_repro_vmsplice_child = {
 	.scenarios = "S6c",
 	.opts = opts,
 	.needs = CB_NEED_ROOT,
+	.priv_size = sizeof(struct vsc),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -35,7 +35,6 @@ const char *cb_opt_str(const struct cb_ctx *c, const char *name)
 	return c->vals[opt_index(c, name)].s;
 }
 
-void cb_set_priv(struct cb_ctx *c, void *priv) { c->priv = priv; }
 void *cb_priv(const struct cb_ctx *c) { return c->priv; }
 int cb_rep(const struct cb_ctx *c) { return c->rep; }
 

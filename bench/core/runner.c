@@ -154,14 +154,18 @@ static json_t *run_rep(const struct cb_workload *w, union cb_val *vals, int rep,
 	struct cb_perf *perf = cb_perf_open(o->events, o->nevents);
 	struct cb_ctx c;
 	cb_ctx_init(&c, w, vals, rep, perf);
-	if (!w->setup || !w->setup(&c)) {
+	/* The workload's state is the harness's to allocate, zero and free. */
+	c.priv = w->priv_size ? calloc(1, w->priv_size) : NULL;
+	if (w->priv_size && !c.priv)
+		cb_fail(&c, "cannot allocate %zu bytes of workload state", w->priv_size);
+	else if (!w->setup || !w->setup(&c))
 		if (w->run)
 			w->run(&c);
-	}
 	if (c.in_phase)
 		cb_phase_end(&c);
-	if (w->teardown)
+	if (w->teardown && (c.priv || !w->priv_size))
 		w->teardown(&c);
+	free(c.priv);
 	json_t *r = cb_ctx_finish(&c);
 	json_object_set_new(r, "perf_unavailable", cb_perf_unavailable(perf));
 	cb_perf_close(perf);

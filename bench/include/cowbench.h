@@ -57,6 +57,9 @@ struct cb_workload {
 	const char *scenarios; /* eras.md scenario ids, e.g. "S1 S2" */
 	const struct cb_opt *opts; /* terminated by CB_OPT_END */
 	unsigned needs;        /* enum cb_need bits */
+	/* Bytes of private state the harness allocates zeroed before setup
+	 * and frees after teardown (cb_priv); 0: none. */
+	size_t priv_size;
 	/* All three return 0 on success, or -1 after cb_skip()/cb_fail(). */
 	int (*setup)(struct cb_ctx *c);
 	int (*run)(struct cb_ctx *c);
@@ -69,8 +72,8 @@ double cb_opt_double(const struct cb_ctx *c, const char *name);
 bool cb_opt_bool(const struct cb_ctx *c, const char *name);
 const char *cb_opt_str(const struct cb_ctx *c, const char *name);
 
-/* Workload-private state survives from setup to teardown of one repetition. */
-void cb_set_priv(struct cb_ctx *c, void *priv);
+/* Workload-private state (.priv_size bytes, zeroed) from setup to teardown
+ * of one repetition. */
 void *cb_priv(const struct cb_ctx *c);
 int cb_rep(const struct cb_ctx *c);
 size_t cb_page_size(void);
