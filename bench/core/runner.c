@@ -289,6 +289,7 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	}
 	if (cb_is_root())
 		cb_tracefs_ensure();
+	cb_phase_faultlog_all(o->faultlog);
 	json_t *doc = cb_result_new(env);
 	/* Every result says how the kernel behaved, not only what it is. */
 	if (o->fingerprint) {
