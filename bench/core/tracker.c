@@ -300,6 +300,7 @@ struct pg_log {
 	uint64_t wp_alloc;    /* frame allocated in the last such fault, 0: none */
 	bool np_write;        /* the last np fault was a write */
 	uint32_t np_allocs;   /* frames allocated in the last np fault */
+	uint64_t np_last_alloc; /* the last of them */
 };
 
 static size_t page_index(const struct cb_region *r, int nr, uint32_t pid, uint64_t addr)
@@ -347,6 +348,7 @@ static void fold_fault(struct pg_log *pg, struct tid_at *at, const struct cb_fl_
 		p->wp_alloc = 0;
 		p->np_write = e->error_code & CB_PF_WRITE;
 		p->np_allocs = 0;
+		p->np_last_alloc = 0;
 	} else if (at->wp) {
 		p->wp++;
 		p->wp_alloc = 0;
@@ -372,8 +374,10 @@ static void fold_log(const struct cb_classify_in *in, struct pg_log *pg)
 		struct pg_log *p = &pg[at->page];
 		if (at->wp && !p->wp_alloc)
 			p->wp_alloc = e->pfn;
-		else if (!at->wp && p->np)
+		else if (!at->wp && p->np) {
 			p->np_allocs++;
+			p->np_last_alloc = e->pfn;
+		}
 	}
 }
 
@@ -402,15 +406,36 @@ static enum wr_outcome outcome_pfn(const struct cb_page *b, const struct cb_page
  * write fault after the swap-in (a copy allocates the page's final frame
  * in it); no such fault after a read swap-in means the kernel mapped the
  * page writable (6.11+ exclusive swap-in): reused. A write swap-in decides
- * inside one fault; without an allocation it mapped the swap-cache page
- * itself, with one the copy cannot be told from the swap-in's own frame. */
+ * inside one fault: a copy is allocated after the swap-in's own frames, so
+ * a final frame that is not the fault's last allocation was reused; one
+ * that is the last may be either (readahead order, or a swap-cache hit
+ * copied): undecided, never guessed. */
 static enum wr_outcome outcome_swapin(const struct pg_log *p, const struct cb_page *a)
 {
 	if (p->wp)
 		return p->wp_alloc && p->wp_alloc == pfn(a) ? WR_SWAPIN_COPIED : WR_SWAPIN_REUSED;
 	if (!p->np_write || !p->np_allocs)
 		return WR_SWAPIN_REUSED;
+	if (p->np_last_alloc != pfn(a))
+		return WR_SWAPIN_REUSED;
 	return WR_UNRESOLVED;
+}
+
+/* A page present before that reclaim took away and a fault brought back:
+ * on its old frame (still in the swap cache) it was swapped in and reused;
+ * on a new frame while the old one is still in the swap cache it was
+ * copied; on a new frame whose old folio is gone it was reclaimed and
+ * refaulted, and no COW decision was made. */
+static enum wr_outcome outcome_refault(const struct pg_log *p, const struct cb_page *b,
+				       const struct cb_page *a)
+{
+	if (pfn(a) && pfn(a) == pfn(b))
+		return WR_SWAPIN_REUSED;
+	if (p->wp && p->wp_alloc && p->wp_alloc == pfn(a))
+		return WR_SWAPIN_COPIED;
+	if (pfn(a) && cb_pfn_in_swapcache(pfn(b)))
+		return WR_SWAPIN_COPIED;
+	return WR_REFAULTED;
 }
 
 static enum wr_outcome outcome_log(const struct pg_log *p, const struct cb_page *b,
@@ -418,7 +443,7 @@ static enum wr_outcome outcome_log(const struct pg_log *p, const struct cb_page 
 {
 	bool bp = b->pm & PM_PRESENT;
 	if (bp && p->np)
-		return WR_REFAULTED; /* reclaimed and faulted back: no COW decision */
+		return outcome_refault(p, b, a);
 	if (bp && (a->pm & PM_PRESENT)) {
 		if (pfn(a) == pfn(b))
 			return WR_REUSED;
@@ -430,6 +455,10 @@ static enum wr_outcome outcome_log(const struct pg_log *p, const struct cb_page 
 	}
 	if (!bp && (b->pm & PM_SWAPPED) && p->np)
 		return outcome_swapin(p, a);
+	/* Written, then reclaimed before the phase ended: the write fault
+	 * says what happened (an allocation in it is the copy). */
+	if (bp && !p->np)
+		return p->wp && p->wp_alloc ? WR_COPIED : WR_REUSED;
 	return WR_UNRESOLVED;
 }
 
@@ -511,11 +540,9 @@ static enum wr_outcome classify_page(const struct cb_classify_in *in,
 	count_outcome(t, o);
 	if (o == WR_UNRESOLVED && !t->why_unresolved[0])
 		snprintf(t->why_unresolved, sizeof t->why_unresolved, "%s",
-			 pg ? "a write swap-in allocated a frame: its copy cannot be told from "
-			      "the swap-in's own frame, or the page was not present before "
-			      "without a swap entry"
-			    : "page not present after its write (reclaimed, unmapped) or never "
-			      "present before");
+			 pg ? "a write fault swapped the page in and its final frame is the "
+			      "fault's last allocation: swap readahead or a copy, not told apart"
+			    : "page not present after its write (reclaimed or unmapped)");
 	if (o != WR_COPIED && o != WR_SWAPIN_COPIED)
 		return o;
 	if (o == WR_COPIED && pb->mapcount > 1) {
@@ -543,8 +570,11 @@ void cb_track_classify(const struct cb_track_snap *b, const struct cb_track_snap
 	}
 	if (pg)
 		fold_log(in, pg);
+	/* A page neither present nor swapped before is a first touch: a
+	 * fresh zeroed page, no COW decision, not counted as written. */
 	for (size_t i = 0; i < b->n && i < a->n; i++)
-		if (in->all_written || cb_written_test(i))
+		if ((in->all_written || cb_written_test(i)) &&
+		    (b->pages[i].pm & (PM_PRESENT | PM_SWAPPED)))
 			copied[i] = classify_page(in, b, a, pg, i, t) == WR_COPIED;
 	free(pg);
 	/* Only the old frames of real copies: a refaulted page's old frame in
