@@ -68,6 +68,7 @@ const char *cb_perf_why(struct cb_perf *p, const char *name);
 void cb_perf_close(struct cb_perf *p);
 json_t *cb_perf_probe_all(void);
 int cb_tracepoint_id(const char *sys, const char *name, char *why, size_t whylen);
+int cb_perf_event_known(const char *name, char *why, size_t len);
 
 /* env.c */
 const char *cb_era_by_version(const char *release);
@@ -122,6 +123,7 @@ int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
 char *cb_result_default_path(json_t *env);
 json_t *cb_result_new(json_t *env);
 void cb_result_print_table(json_t *workload, FILE *out);
+void cb_result_print_legend(json_t *workload, FILE *out);
 json_t *cb_result_summary(json_t *reps);
 
 #endif
