@@ -117,9 +117,10 @@ static void faultlog_open(struct cb_ctx *c)
 		if (k == np)
 			pids[np++] = c->regions[i].pid;
 	}
-	/* ~3 faults and 2 allocations per page is the worst seen (swap-in,
-	 * write fault, copy); twice that for slack. */
-	c->fl = cb_faultlog_open(pids, np, r, c->nregions, CB_FL_WITH_ALLOCS, pages * 10,
+	/* Up to 2 faults and 2 allocations per page (swap-in, write fault,
+	 * copy) in the worst phases seen; rings are capped at 16 MiB each and
+	 * a full one is reported as lost records, never silently. */
+	c->fl = cb_faultlog_open(pids, np, r, c->nregions, CB_FL_WITH_ALLOCS, pages * 4,
 				 c->fl_why, sizeof c->fl_why);
 }
 
