@@ -29,6 +29,8 @@ struct cb_ctx {
 	struct cb_faultlog *fl; /* the current phase's fault log, or NULL */
 	char fl_why[200];       /* why the phase has none, when it wanted one */
 	bool fl_wanted;
+	uint64_t *ksm_pfns; /* frames seen shared this repetition (sorted) */
+	size_t nksm;
 	json_t *counters_before;
 	struct cb_perf *perf;
 	uint64_t t0;
