@@ -110,8 +110,17 @@ static struct cb_fl_event alloc(uint64_t t, uint64_t pfn)
 				     .kind = CB_FL_ALLOC, .pfn = pfn };
 }
 
+static void classify_fixture_ksm(const struct cb_region *pinned, int npinned, bool log,
+				 const uint64_t *ksm, size_t nksm, struct cb_track_totals *t);
+
 static void classify_fixture(const struct cb_region *pinned, int npinned, bool log,
 			     struct cb_track_totals *t)
+{
+	classify_fixture_ksm(pinned, npinned, log, NULL, 0, t);
+}
+
+static void classify_fixture_ksm(const struct cb_region *pinned, int npinned, bool log,
+				 const uint64_t *ksm, size_t nksm, struct cb_track_totals *t)
 {
 	struct cb_page b[7] = {
 		{ PM_PRESENT | 10, 1, ANON | LRU },
@@ -147,7 +156,7 @@ static void classify_fixture(const struct cb_region *pinned, int npinned, bool l
 		cb_written((void *)(uintptr_t)(BASE + (uint64_t)i * ps + 100));
 	struct cb_classify_in in = { .r = &r, .nr = 1, .pinned = pinned, .npinned = npinned,
 				     .ev = log ? ev : NULL, .nev = sizeof ev / sizeof *ev,
-				     .ksm_flag_ok = true };
+				     .ksm_flag_ok = !ksm, .ksm_pfns = ksm, .nksm = nksm };
 	cb_track_classify(&sb, &sa, &in, t);
 }
 
@@ -175,6 +184,32 @@ static void test_classify_faultlog(void **state)
 	assert_int_equal(t.by_cause[CB_CAUSE_LRU_BATCH], 0);
 }
 
+/* Where kpageflags marks every anon page KSM, a frame seen shared earlier
+ * in the repetition is KSM's; the flag itself is ignored. */
+static void test_classify_ksm_twins(void **state)
+{
+	(void)state;
+	struct cb_track_totals t;
+	uint64_t seen[] = { 3, 15, 99 };
+	classify_fixture_ksm(NULL, 0, true, seen, 3, &t);
+	assert_int_equal(t.by_cause[CB_CAUSE_KSM], 1); /* p5 was on frame 15 */
+	assert_int_equal(t.by_cause[CB_CAUSE_LRU_BATCH], 0);
+	/* twins found in a snapshot, the zero page excepted */
+	struct cb_page pg[4] = { { PM_PRESENT | 40, 2, ANON }, { PM_PRESENT | 40, 2, ANON },
+				 { PM_PRESENT | 41, 1, ANON },
+				 { PM_PRESENT | 7, 1, 1ULL << KPF_ZERO_PAGE } };
+	struct cb_page z = pg[3];
+	struct cb_track_snap s = { .n = 4, .pages = pg, .pfn_ok = true };
+	uint64_t *set = NULL;
+	size_t n = 0;
+	cb_track_twins(&s, &set, &n);
+	pg[2] = z;
+	cb_track_twins(&s, &set, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(set[0], 40);
+	free(set);
+}
+
 /* The PFNs alone: the refault looks like a copy, and the swap-ins cannot
  * be decided. */
 static void test_classify_pfn_only(void **state)
@@ -197,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_live_snapshot),
 		cmocka_unit_test(test_classify_faultlog),
 		cmocka_unit_test(test_classify_pfn_only),
+		cmocka_unit_test(test_classify_ksm_twins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
