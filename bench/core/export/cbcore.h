@@ -35,6 +35,10 @@ const struct cb_workload *cb_workload_find(const char *name);
  * tables and writes one result document. Returns the exit status. */
 int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		  const char *out_path, const char *mode);
+/* Runs every workload of one suite (reps and timeout from o) inside the
+ * caller's journal, printing no table and writing no document; returns
+ * their result objects as a document's "workloads" array would hold them. */
+json_t *cb_runner_suite(enum cb_suite suite, const struct cb_run_opts *o);
 void cb_install_signals(void);
 
 json_t *cb_env_collect(void);
