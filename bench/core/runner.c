@@ -301,7 +301,7 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	json_t *doc = cb_result_new(env);
 	/* Every result says how the kernel behaved, not only what it is. */
 	if (o->fingerprint) {
-		json_t *fp = o->fingerprint();
+		json_t *fp = o->fingerprint(env);
 		if (o->print_fingerprint)
 			o->print_fingerprint(fp, stdout, true);
 		json_object_set_new(doc, "fingerprint", fp);

@@ -21,8 +21,8 @@ struct cb_run_opts {
 	bool force;
 	unsigned timeout;     /* watchdog seconds per repetition; 0: none */
 	/* The policy fingerprint that goes into the document (and its one-line
-	 * print); NULL: none. */
-	json_t *(*fingerprint)(void);
+	 * print), given the document's env; NULL: none. */
+	json_t *(*fingerprint)(json_t *env);
 	void (*print_fingerprint)(json_t *fp, FILE *out, bool brief);
 };
 
