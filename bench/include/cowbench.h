@@ -60,6 +60,9 @@ struct cb_workload {
 	/* Bytes of private state the harness allocates zeroed before setup
 	 * and frees after teardown (cb_priv); 0: none. */
 	size_t priv_size;
+	/* What one operation of a phase is (time per op = elapsed / ops);
+	 * NULL: "page written". A phase may name its own with cb_phase_op. */
+	const char *op;
 	/* All three return 0 on success, or -1 after cb_skip()/cb_fail(). */
 	int (*setup)(struct cb_ctx *c);
 	int (*run)(struct cb_ctx *c);
@@ -98,6 +101,8 @@ int cb_phase_begin(struct cb_ctx *c, const char *name);
 int cb_phase_end(struct cb_ctx *c);
 /* Operations done in the current phase (time per op = elapsed / ops). */
 void cb_phase_ops(struct cb_ctx *c, uint64_t ops);
+/* What one op is in the current phase, when not the workload's .op. */
+void cb_phase_op(struct cb_ctx *c, const char *what);
 /* A workload-specific metric of the current phase, with its unit. */
 void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit);
 /* A phase that could not run: recorded with its reason, never as zeros.

@@ -20,6 +20,7 @@ struct cb_run_opts {
 	int nevents;
 	bool force;
 	unsigned timeout;     /* watchdog seconds per repetition; 0: none */
+	bool wide;            /* every column, with min-max ranges */
 	/* The policy fingerprint that goes into the document (and its one-line
 	 * print), given the document's env; NULL: none. */
 	json_t *(*fingerprint)(json_t *env);
@@ -32,7 +33,9 @@ const struct cb_workload *cb_workload_at(int i);
 const struct cb_workload *cb_workload_find(const char *name);
 
 /* Runs workloads (all of the mission suite when nnames is 0), prints their
- * tables and writes one result document. Returns the exit status. */
+ * tables and writes one result document ("-": stdout, tables then go to
+ * stderr). Returns the exit status: 0, 1 when a repetition failed or the
+ * document could not be written, 4 when everything asked for was skipped. */
 int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		  const char *out_path, const char *mode);
 /* Runs every workload of one suite (reps and timeout from o) inside the
