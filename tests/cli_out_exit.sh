@@ -23,6 +23,13 @@ python3 -c 'import json,sys; d=json.load(open("doc.json")); sys.exit(0 if d["com
 	no "--out -: stdout is not one complete result document"
 grep -q 'child-alive' tables.txt || no "--out -: the table did not go to stderr"
 
+"$BIN" run fork-basic --reps 1 -o size=1M,2M --out sweep.json >sweep.txt 2>&1 ||
+	no "sweep: exit $?"
+python3 -c 'import json,sys; d=json.load(open("sweep.json")); sys.exit(0 if [w["params"]["size"] for w in d["workloads"]] == [1<<20, 2<<20] else 1)' ||
+	no "sweep -o size=1M,2M did not run one instance per size"
+"$BIN" run fork-basic -o size=1M,,2M >/dev/null 2>&1
+[[ $? -eq 2 ]] || no "sweep with an empty value not refused with exit 2"
+
 HOME=$tmp/home XDG_DATA_HOME= "$BIN" run fork-basic --reps 1 -s 1M >run.txt 2>&1 ||
 	no "default output: exit $?"
 ls "$tmp"/home/.local/share/cowbench/results/*.json >/dev/null 2>&1 ||
@@ -38,5 +45,5 @@ if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
 	[[ $rc -eq 4 ]] || no "all skipped: exit $rc, want 4 ($(tail -1 skip.txt))"
 	grep -q 'skipped' skip.txt || no "all skipped: no reason printed"
 fi
-[[ $fail -eq 0 ]] && echo "ok: --version, --out -, default output, exit 4"
+[[ $fail -eq 0 ]] && echo "ok: --version, --out -, sweep, default output, exit 4"
 exit $fail

@@ -14,7 +14,8 @@ static const struct cb_opt run_opts[] = {
 	{ .name = "wide", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
 	  .help = "every column, with min-max over repetitions (wider than 100 columns)" },
 	{ .name = "opt", .type = CB_OPT_STR, .shortopt = 'o', .flags = CB_OPTF_MULTI,
-	  .help = "workload option key=value or workload.key=value (repeatable)" },
+	  .help = "workload option key=value or workload.key=value (repeatable); a number or size "
+		  "may be a comma list, run once per value (a sweep: -o size=4M,8M,12M)" },
 	{ .name = "event", .type = CB_OPT_STR, .shortopt = 'e', .flags = CB_OPTF_MULTI,
 	  .help = "extra perf event (libpfm4 name or sys:tracepoint; repeatable)" },
 	{ .name = "timeout", .type = CB_OPT_U64, .def = "600", .min = 0, .max = 86400,

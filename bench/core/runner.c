@@ -263,6 +263,78 @@ static void check_out_dir(const char *path)
 		cb_die_usage("cannot write results to '%s': %s", dir, strerror(errno));
 }
 
+/* One workload with the options of one point of a sweep. */
+struct instance {
+	const struct cb_workload *w;
+	struct cb_run_opts o;
+	const char **kv; /* o.kv with the swept entry replaced */
+	char *point;     /* "key=value" of this point; NULL without a sweep */
+};
+
+#define MAX_INSTANCES 256
+
+static bool sweepable(const struct cb_opt *opt)
+{
+	return opt && (opt->type == CB_OPT_U64 || opt->type == CB_OPT_SIZE ||
+		       opt->type == CB_OPT_DOUBLE);
+}
+
+/* "-o size=4M,8M,12M" runs the workload once per value: the index of the
+ * first such entry for w, or -1. */
+static int sweep_entry(const struct cb_workload *w, const struct cb_run_opts *o)
+{
+	for (int i = 0; i < o->nkv; i++) {
+		const char *value;
+		if (sweepable(kv_option(w, o->kv[i], &value)) && strchr(value, ','))
+			return i;
+	}
+	return -1;
+}
+
+static int add_instance(struct instance *in, int n, const struct cb_workload *w,
+			const struct cb_run_opts *o, int entry, const char *value, size_t vlen)
+{
+	if (n >= MAX_INSTANCES)
+		cb_die_usage("too many workload instances (more than %d)", MAX_INSTANCES);
+	in[n] = (struct instance){ .w = w, .o = *o };
+	if (entry < 0)
+		return n + 1;
+	const char *eq = strchr(o->kv[entry], '=');
+	in[n].point = cb_strdup_printf("%.*s=%.*s", (int)(eq - o->kv[entry]), o->kv[entry],
+				       (int)vlen, value);
+	in[n].kv = malloc(sizeof(char *) * (size_t)o->nkv);
+	memcpy(in[n].kv, o->kv, sizeof(char *) * (size_t)o->nkv);
+	in[n].kv[entry] = in[n].point;
+	in[n].o.kv = in[n].kv;
+	return n + 1;
+}
+
+static int expand(const struct cb_workload *w, const struct cb_run_opts *o, struct instance *in,
+		  int n)
+{
+	int e = sweep_entry(w, o);
+	if (e < 0)
+		return add_instance(in, n, w, o, -1, NULL, 0);
+	const char *v = strchr(o->kv[e], '=') + 1;
+	for (;;) {
+		size_t len = strcspn(v, ",");
+		if (!len)
+			cb_die_usage("invalid sweep '-o %s': an empty value", o->kv[e]);
+		n = add_instance(in, n, w, o, e, v, len);
+		if (!v[len])
+			return n;
+		v += len + 1;
+	}
+}
+
+static void free_instances(struct instance *in, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(in[i].kv);
+		free(in[i].point);
+	}
+}
+
 static int select_workloads(const char **names, int nnames, const struct cb_workload **ws)
 {
 	int nw = 0;
@@ -279,15 +351,14 @@ static int select_workloads(const char **names, int nnames, const struct cb_work
 	return nw;
 }
 
-static void check_workloads(const struct cb_workload **ws, int nw, const struct cb_run_opts *o)
+static void check_instances(const struct instance *in, int n)
 {
 	char err[256];
-	check_keys(ws, nw, o);
-	for (int k = 0; k < nw; k++) {
-		union cb_val *v = cb_workload_values(ws[k], o, err, sizeof err);
+	for (int k = 0; k < n; k++) {
+		union cb_val *v = cb_workload_values(in[k].w, &in[k].o, err, sizeof err);
 		if (!v)
-			cb_die_usage("%s: %s", ws[k]->name, err);
-		check_sizes(ws[k], v, o->force);
+			cb_die_usage("%s: %s", in[k].w->name, err);
+		check_sizes(in[k].w, v, in[k].o.force);
 		free(v);
 	}
 }
@@ -353,8 +424,12 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		  const char *out_path, const char *mode)
 {
 	const struct cb_workload *ws[64];
-	int nw = select_workloads(names, nnames, ws);
-	check_workloads(ws, nw, o);
+	static struct instance in[MAX_INSTANCES];
+	int nw = select_workloads(names, nnames, ws), n = 0;
+	check_keys(ws, nw, o);
+	for (int k = 0; k < nw; k++)
+		n = expand(ws[k], o, in, n);
+	check_instances(in, n);
 	json_t *env = cb_env_collect();
 	char *path = out_path ? strdup(out_path) : cb_result_default_path(env);
 	bool to_stdout = !strcmp(path, "-");
@@ -373,14 +448,17 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	if (cb_is_root())
 		cb_tracefs_ensure();
 	json_t *doc = new_document(env, o, mode, tty);
-	for (int k = 0; k < nw; k++) {
-		json_t *wj = run_workload(ws[k], o);
+	for (int k = 0; k < n; k++) {
+		json_t *wj = run_workload(in[k].w, &in[k].o);
+		if (in[k].point)
+			fprintf(tty, "\n[sweep point %s]", in[k].point);
 		cb_result_print_table(wj, tty, o->wide);
 		json_array_append_new(json_object_get(doc, "workloads"), wj);
 		/* What finished so far survives an interrupted run. */
-		if (k + 1 < nw && !to_stdout && cb_result_write(doc, path, err, sizeof err))
+		if (k + 1 < n && !to_stdout && cb_result_write(doc, path, err, sizeof err))
 			fprintf(stderr, "cowbench: %s\n", err);
 	}
+	free_instances(in, n);
 	fputc('\n', tty);
 	cb_result_print_legend(tty, !strcmp(mode, "repro"));
 	json_object_set_new(doc, "complete", json_true());
