@@ -316,18 +316,39 @@ static void print_count(FILE *out, json_t *v)
 		fprintf(out, " %7s", "-");
 }
 
+/* A skip reason under its row, wrapped at word breaks within 100 columns. */
+static void print_reason(FILE *out, const char *why)
+{
+	const int indent = 7, width = 100 - indent;
+	while (*why) {
+		int n = (int)strlen(why);
+		if (n > width) {
+			n = width;
+			while (n > 0 && why[n] != ' ')
+				n--;
+			if (!n)
+				n = width;
+		}
+		fprintf(out, "%*s%.*s\n", indent, "", n, why);
+		why += n;
+		while (*why == ' ')
+			why++;
+	}
+}
+
 static void print_scenarios(json_t *sc, FILE *out)
 {
-	fprintf(out, "  %-4s %-62s %7s %7s %7s %7s\n", "id", "scenario", "pages", "copied",
+	fprintf(out, "  %-4s %-58s %7s %7s %7s %7s\n", "id", "scenario", "pages", "copied",
 		"reused", "lost");
 	const char *id;
 	json_t *o;
 	json_object_foreach(sc, id, o) {
-		fprintf(out, "  %-4s %-62s", id,
+		fprintf(out, "  %-4s %-58s", id,
 			json_string_value(json_object_get(o, "description")));
 		json_t *why = json_object_get(o, "skipped");
 		if (json_is_string(why)) {
-			fprintf(out, " skipped: %s\n", json_string_value(why));
+			fprintf(out, " skipped\n");
+			print_reason(out, json_string_value(why));
 			continue;
 		}
 		print_count(out, json_object_get(o, "pages"));
@@ -366,9 +387,15 @@ void cb_fingerprint_print(json_t *fp, FILE *out, bool brief)
 		}
 		const char *k;
 		json_t *v;
-		fprintf(out, "outcomes for one era that the other cannot produce:");
-		json_object_foreach(json_object_get(fp, "scores"), k, v)
-			fprintf(out, " %s %lld", k, json_integer_value(v));
+		fprintf(out, "outcomes that fit era a and that era b cannot produce (a>b):\n ");
+		int col = 1;
+		json_object_foreach(json_object_get(fp, "scores"), k, v) {
+			if (col > 80) {
+				fprintf(out, "\n ");
+				col = 1;
+			}
+			col += fprintf(out, " %s %lld", k, json_integer_value(v));
+		}
 		fprintf(out, "\n");
 	}
 	json_t *cf = json_object_get(fp, "conflicts");

@@ -68,6 +68,6 @@ static int s4_run(struct cb_ctx *c)
 
 const struct cb_workload cb_wl_probe_s4 = {
 	.name = "probe:s4", .suite = CB_SUITE_PROBE, .scenarios = "S4",
-	.summary = "write to a fresh R/O page with an LRU-batch ref (uffd copy+wp)",
+	.summary = "write to a fresh R/O page with an LRU-batch ref (uffd)",
 	.needs = CB_NEED_ROOT, .run = s4_run,
 };
