@@ -3,13 +3,14 @@
  * of the problem, before any statistic is computed: never a crash later. */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "analysis.h"
+#include "load.h"
 
 struct vctx {
 	char *err;
@@ -416,4 +417,23 @@ void an_set_free(struct an_set *s)
 		json_decref(s->r[i].doc);
 	}
 	s->n = 0;
+}
+
+bool an_different_machines(const struct an_set *s, char *why, size_t len)
+{
+	why[0] = 0;
+	for (int i = 1; i < s->n; i++) {
+		const struct an_result *a = &s->r[0], *b = &s->r[i];
+		bool cpu = (a->cpu && b->cpu) ? strcmp(a->cpu, b->cpu) != 0 : a->cpu != b->cpu;
+		double ma = (double)a->mem_bytes, mb = (double)b->mem_bytes;
+		bool mem = fabs(ma - mb) > 0.02 * fmax(ma, mb);
+		if (!cpu && !mem)
+			continue;
+		snprintf(why, len, "%s (%s, %.1f GiB) and %s (%s, %.1f GiB) come from different "
+			 "machines: compare policy outcomes (copies, reuse), not times",
+			 a->path, a->cpu ? a->cpu : "cpu unknown", ma / (1 << 30), b->path,
+			 b->cpu ? b->cpu : "cpu unknown", mb / (1 << 30));
+		return true;
+	}
+	return false;
 }

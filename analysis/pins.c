@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "mdtable.h"
+#include "stats.h"
+#include "pins.h"
 
 #define MAX_CASES 64
 #define WORKLOAD "longterm-pin"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "analysis.h"
+#include "plot.h"
 
 #define MIB (1024.0 * 1024.0)
 

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "mdtable.h"
+#include "report.h"
+#include "tables.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -53,22 +55,6 @@ static void p_text(char *buf, size_t len, double p)
 		snprintf(buf, len, "%.3f", p);
 }
 
-/* Markdown cell text: a label from a document must not break the table. */
-static void md_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", f);
-		else if ((unsigned char)*s < 0x20)
-			fputc(' ', f);
-		else if (strchr("\\`*_[]<>#", *s)) {
-			fputc('\\', f);
-			fputc(*s, f);
-		} else
-			fputc(*s, f);
-	}
-}
-
 static bool all_zero(const struct an_row *row)
 {
 	for (int c = 0; c < row->ncells; c++)
@@ -95,11 +81,11 @@ static void md_table(FILE *f, const struct an_table *t, const char *wkey)
 			change_text(ch, sizeof ch, row, x);
 			p_text(p, sizeof p, x->p);
 			fputs("| ", f);
-			md_text(f, row->phase);
+			an_md_text(f, row->phase);
 			fputs(" | ", f);
-			md_text(f, row->metric);
+			an_md_text(f, row->metric);
 			fprintf(f, " (%s) | ", row->unit);
-			md_text(f, t->set->r[x->result].label);
+			an_md_text(f, t->set->r[x->result].label);
 			fprintf(f, " | %d | %s | %s .. %s | %s %s | %s | %s | %s |\n", x->n, med, lo,
 				hi, kind_name(row->kind), cen, ch, p, an_sig_mark(x->p));
 		}
@@ -120,12 +106,12 @@ static void md_env(FILE *f, const struct an_result *r)
 {
 	json_t *env = json_object_get(r->doc, "env");
 	fputs("### ", f);
-	md_text(f, r->label);
+	an_md_text(f, r->label);
 	fputs("\n\n- file: `", f);
 	for (const char *p = r->path; *p; p++)
 		fputc(*p == '`' || (unsigned char)*p < 0x20 ? '?' : *p, f);
 	fputs("`\n- kernel: ", f);
-	md_text(f, r->release);
+	an_md_text(f, r->release);
 	const char *by_counters = jstr(env, "kernel.era_by_counters.era");
 	fprintf(f, "; era by version: %s; by counters: %s; by behaviour: %s%s\n", r->era_version,
 		by_counters ? by_counters : "n/a",
@@ -133,9 +119,9 @@ static void md_env(FILE *f, const struct an_result *r)
 		r->era_mismatch ? " (**disagrees with the version**)" : "");
 	json_t *topo = json_object_get(json_object_get(env, "cpu"), "topology");
 	fputs("- machine: ", f);
-	md_text(f, r->host ? r->host : "?");
+	an_md_text(f, r->host ? r->host : "?");
 	fputs(", ", f);
-	md_text(f, r->cpu ? r->cpu : "cpu unknown");
+	an_md_text(f, r->cpu ? r->cpu : "cpu unknown");
 	fprintf(f, " (%lld cores, %lld NUMA nodes), %.1f GiB%s\n",
 		json_integer_value(json_object_get(topo, "cores")),
 		json_integer_value(json_object_get(topo, "numa_nodes")),
@@ -144,7 +130,7 @@ static void md_env(FILE *f, const struct an_result *r)
 	const char *thp = jstr(env, "settings.thp.enabled");
 	const char *ksm = jstr(env, "settings.ksm.run");
 	fprintf(f, "- swap devices: %zu; THP: ", json_array_size(swaps));
-	md_text(f, thp ? thp : "n/a");
+	an_md_text(f, thp ? thp : "n/a");
 	fprintf(f, "; KSM run: %s\n", ksm ? ksm : "n/a");
 	const char *rev = jstr(env, "cowbench_revision");
 	const char *created = json_string_value(json_object_get(r->doc, "created"));
@@ -274,12 +260,12 @@ int an_write_md(const struct an_table *t, const struct an_opts *o, const struct 
 	}
 	const struct an_set *s = t->set;
 	fprintf(f, "# cowbench compare\n\nBaseline: ");
-	md_text(f, s->r[t->baseline].label);
+	an_md_text(f, s->r[t->baseline].label);
 	fprintf(f, ". %d result documents.\n\n", s->n);
 	char why[1024];
 	if (an_different_machines(s, why, sizeof why)) {
 		fputs("**Different machines:** ", f);
-		md_text(f, why);
+		an_md_text(f, why);
 		fputs(".\n\n", f);
 	}
 	for (int i = 0; i < s->n; i++)
@@ -289,15 +275,15 @@ int an_write_md(const struct an_table *t, const struct an_opts *o, const struct 
 				   ? "plotted because --emulated-times was given: they are not "
 				     "comparable with native times"
 				   : "not plotted (pass --emulated-times to plot them)");
-	an_write_repro_md(f, s);
-	an_write_pins_md(f, s);
+	for (int i = 0; i < an_nsections; i++)
+		an_sections[i].write_md(f, s);
 	fputs("## Verdicts\n\n", f);
 	for (int i = 0; i < t->n; i++) {
 		if (i && !strcmp(t->rows[i].wkey, t->rows[i - 1].wkey))
 			continue;
 		char *v = an_verdict(t, t->rows[i].wkey);
 		fputs("**", f);
-		md_text(f, t->rows[i].workload);
+		an_md_text(f, t->rows[i].workload);
 		fprintf(f, "**\n\n%s\n", v);
 		free(v);
 	}
@@ -318,7 +304,7 @@ int an_write_md(const struct an_table *t, const struct an_opts *o, const struct 
 		if (i && !strcmp(t->rows[i].wkey, t->rows[i - 1].wkey))
 			continue;
 		fputs("### ", f);
-		md_text(f, t->rows[i].workload);
+		an_md_text(f, t->rows[i].workload);
 		fputs("\n\n", f);
 		md_table(f, t, t->rows[i].wkey);
 		fputs("\n", f);

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "mdtable.h"
+#include "repro.h"
 
 #define MAX_SCEN 64
 
@@ -127,24 +128,6 @@ static void cell_text(char *out, size_t len, const struct tally *t)
 		snprintf(out, len, "skipped: %.70s", t->skip);
 	else
 		snprintf(out, len, "not run");
-}
-
-void an_md_kernel_columns(FILE *f, const struct an_set *s)
-{
-	for (int r = 0; r < s->n; r++)
-		fprintf(f, " %s |", s->r[r].label);
-	fputs("\n|---|", f);
-	for (int r = 0; r < s->n; r++)
-		fputs("---|", f);
-	fputs("\n", f);
-}
-
-void an_md_cell(FILE *f, char *cell)
-{
-	for (char *p = cell; *p; p++)
-		if (*p == '|' || *p == '\n')
-			*p = ' ';
-	fprintf(f, " %s |", cell);
 }
 
 void an_write_repro_md(FILE *f, const struct an_set *s)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "analysis.h"
+#include "plot.h"
 #include "testutil.h"
 
 #define CMP FIXTURES "/compare"

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "analysis.h"
+#include "model.h"
+#include "report.h"
 #include "testutil.h"
 
 #define CMP FIXTURES "/compare"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "load.h"
 
 static void analyse(struct an_set *set)
 {
