@@ -11,7 +11,10 @@
 #include "model.h"
 #include "plot.h"
 #include "report.h"
-#include "tables.h"
+#include "summary.h"
+#include "text.h"
+
+#define AN_TERM_WIDTH 100
 
 static int mkdir_p(const char *dir)
 {
@@ -46,14 +49,31 @@ static int pick_baseline(struct an_set *s, const char *baseline, char *err, size
 	return s->n - 1;
 }
 
-static void print_verdicts(const struct an_table *t)
+/* What the terminal shows: the summary at 100 columns, and the files. */
+static void print_summary(const struct an_table *t)
 {
-	for (int i = 0; i < t->n; i++) {
-		if (i && !strcmp(t->rows[i].wkey, t->rows[i - 1].wkey))
+	struct an_summary S;
+	an_summary_build(&S, t);
+	an_summary_text(stdout, &S, AN_TERM_WIDTH);
+}
+
+static void warn(const char *why)
+{
+	char msg[1200];
+	snprintf(msg, sizeof msg, "cowbench compare: warning: %s", why);
+	an_wrap(stderr, msg, 0, 2, AN_TERM_WIDTH);
+}
+
+static void warn_incomplete(const struct an_set *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		if (!s->r[i].incomplete)
 			continue;
-		char *v = an_verdict(t, t->rows[i].wkey);
-		printf("%s:\n%s", t->rows[i].workload, v);
-		free(v);
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof msg, "cowbench compare: warning: %s is incomplete "
+			 "(\"complete\": false, an interrupted run): what it lacks is not measured",
+			 s->r[i].path);
+		an_wrap(stderr, msg, 0, 2, AN_TERM_WIDTH);
 	}
 }
 
@@ -82,7 +102,10 @@ static int write_outputs(const struct an_table *t, const struct an_opts *o)
 	for (int i = 0; i < pl.n; i++)
 		printf("plot:   %s/%s.png (.svg)\n", o->outdir, pl.names[i]);
 	for (int i = 0; i < pl.nnotes; i++)
-		printf("note:   %s\n", pl.notes[i]);
+	{
+		printf("note:   ");
+		an_wrap(stdout, pl.notes[i], 8, 8, AN_TERM_WIDTH);
+	}
 	return rc;
 }
 
@@ -109,8 +132,9 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 		return 2;
 	}
 	char why[1024];
+	warn_incomplete(&set);
 	if (an_different_machines(&set, why, sizeof why))
-		fprintf(stderr, "cowbench compare: warning: %s\n", why);
+		warn(why);
 	if (mkdir_p(o->outdir)) {
 		fprintf(stderr, "cowbench compare: cannot create %s: %s\n", o->outdir,
 			strerror(errno));
@@ -119,10 +143,10 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 	}
 	struct an_table t;
 	an_table_build(&t, &set, base);
-	printf("baseline: %s (%s)\n", set.r[base].label, set.r[base].path);
-	for (int i = 0; i < an_nsections; i++)
-		an_sections[i].write_md(stdout, &set);
-	print_verdicts(&t);
+	char line[PATH_MAX + 300];
+	snprintf(line, sizeof line, "baseline: %s (%s)", set.r[base].label, set.r[base].path);
+	an_wrap(stdout, line, 0, 2, AN_TERM_WIDTH);
+	print_summary(&t);
 	int rc = write_outputs(&t, o);
 	an_table_free(&t);
 	an_set_free(&set);

@@ -102,7 +102,8 @@ static const char *const phase_numbers[] = {
 	"pages", "copied", "reused", "extra_copies", "necessary_copies", "swapped_in",
 	"swapcache_leftover_pages", "swapcache_leftover_bytes", "copy_bytes",
 	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major",
-	"elapsed_ns", "ops", "ns_per_op",
+	"elapsed_ns", "ops", "ns_per_op", "written", "swapin_copied", "swapin_reused",
+	"refaulted",
 };
 
 static void check_phase(struct vctx *v, json_t *ph, const char *where)
@@ -117,6 +118,18 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 	for (size_t i = 0; i < sizeof phase_numbers / sizeof *phase_numbers; i++)
 		opt_count(v, ph, w, phase_numbers[i]);
 	opt_string(v, ph, w, "skipped");
+	json_t *causes = json_object_get(ph, "extra_by_cause");
+	if (json_is_object(causes)) {
+		char cw[200];
+		snprintf(cw, sizeof cw, "%sextra_by_cause.", w);
+		const char *ck;
+		json_t *cv;
+		json_object_foreach(causes, ck, cv)
+			opt_count(v, causes, cw, ck);
+	} else if (causes && !json_is_null(causes)) {
+		bad(v, "field %sextra_by_cause: expected object or null, got %s", w,
+		    type_name(causes));
+	}
 	json_t *m = json_object_get(ph, "metrics");
 	if (!m || json_is_null(m))
 		return;
@@ -279,6 +292,7 @@ static void fill(struct an_result *r)
 	if (!r->era_version)
 		r->era_version = "unknown";
 	r->emulated = json_is_true(json_object_get(env, "emulated"));
+	r->incomplete = json_is_false(json_object_get(r->doc, "complete"));
 	r->host = jstr(env, "hostname");
 	r->cpu = jstr(json_object_get(env, "cpu"), "model");
 	r->mem_bytes = (long long)json_number_value(
@@ -436,4 +450,49 @@ bool an_different_machines(const struct an_set *s, char *why, size_t len)
 		return true;
 	}
 	return false;
+}
+
+/* Columns in chronological era order, the baseline's era first so the
+ * baseline can lead while every era stays one group. */
+static int era_rank(const char *era, const char *first)
+{
+	static const char *const eras[] = { "mapcount", "page_count", "exclusive" };
+	if (!strcmp(era, first))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(era, eras[i]))
+			return i;
+	return 3;
+}
+
+void an_view_init(struct an_view *v, const struct an_set *s, int baseline)
+{
+	const char *first = an_era_of(&s->r[baseline]);
+	v->s = s;
+	v->baseline = baseline;
+	v->nk = 0;
+	v->order[v->nk++] = baseline;
+	for (int rank = -1; rank <= 3; rank++)
+		for (int i = 0; i < s->n; i++)
+			if (i != baseline && era_rank(an_era_of(&s->r[i]), first) == rank)
+				v->order[v->nk++] = i;
+}
+
+/* "5.10.0-46-amd64" -> "5.10.0-46", "6.12.117+deb13-amd64" -> "6.12.117":
+ * drop the distribution suffix, then '-' parts from the right until it
+ * fits; the legend under each table gives the whole release. */
+void an_short_name(const struct an_result *r, char *buf, size_t len, size_t maxw)
+{
+	snprintf(buf, len, "%s", r->release ? r->release : "?");
+	buf[strcspn(buf, "+")] = 0;
+	char *arch = strstr(buf, "-amd64");
+	if (!arch)
+		arch = strstr(buf, "-arm64");
+	if (arch && !arch[6])
+		*arch = 0;
+	char *dash;
+	while (strlen(buf) > maxw && (dash = strrchr(buf, '-')))
+		*dash = 0;
+	if (strlen(buf) > maxw)
+		buf[maxw] = 0;
 }

@@ -42,5 +42,17 @@ const char *an_era_of(const struct an_result *r); /* behaviour, else version */
 /* Whether the documents come from different machines (times then do not
  * compare); why says which two. */
 bool an_different_machines(const struct an_set *s, char *why, size_t len);
+/* The columns of every "x by kernel" output: the baseline first, then the
+ * kernels grouped by era (the baseline's era first, then mapcount,
+ * page_count, exclusive). */
+struct an_view {
+	const struct an_set *s;
+	int baseline;
+	int order[AN_MAX_RESULTS]; /* result index of each column */
+	int nk;
+};
+void an_view_init(struct an_view *v, const struct an_set *s, int baseline);
+/* A kernel's name cut to maxw characters for a narrow column. */
+void an_short_name(const struct an_result *r, char *buf, size_t len, size_t maxw);
 
 #endif

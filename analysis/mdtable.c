@@ -20,12 +20,16 @@ void an_md_text(FILE *f, const char *s)
 	}
 }
 
-void an_md_kernel_columns(FILE *f, const struct an_set *s)
+void an_md_kernel_columns(FILE *f, const struct an_view *v)
 {
-	for (int r = 0; r < s->n; r++)
-		fprintf(f, " %s |", s->r[r].label);
+	for (int k = 0; k < v->nk; k++) {
+		const struct an_result *r = &v->s->r[v->order[k]];
+		char name[32];
+		an_short_name(r, name, sizeof name, 12);
+		fprintf(f, " %s *%s*%s |", name, an_era_of(r), k ? "" : " (baseline)");
+	}
 	fputs("\n|---|", f);
-	for (int r = 0; r < s->n; r++)
+	for (int k = 0; k < v->nk; k++)
 		fputs("---|", f);
 	fputs("\n", f);
 }

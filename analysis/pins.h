@@ -8,6 +8,6 @@
 
 /* "case x kernel -> lost / copies / faults / soft-dirty"; nothing without
  * longterm-pin. */
-void an_write_pins_md(FILE *f, const struct an_set *s);
+void an_write_pins_md(FILE *f, const struct an_view *v);
 
 #endif

@@ -10,7 +10,5 @@ int an_write_md(const struct an_table *t, const struct an_opts *o, const struct 
 		const char *path);
 int an_write_csv(const struct an_table *t, const char *path);
 int an_write_json(const struct an_table *t, const char *path);
-/* Plain-language verdict lines for one workload; returns a malloc'd text. */
-char *an_verdict(const struct an_table *t, const char *workload);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "mdtable.h"
 #include "repro.h"
+#include "text.h"
 
 #define MAX_SCEN 64
 
@@ -125,13 +126,14 @@ static void cell_text(char *out, size_t len, const struct tally *t)
 		snprintf(out, len, "%.0f / %.0f / %.0f (%.0f in flight of %.0f)", t->lost,
 			 t->in_flight - t->lost_in_flight, t->copies, t->in_flight, t->iterations);
 	else if (t->skip)
-		snprintf(out, len, "skipped: %.70s", t->skip);
+		an_cut_words(out, len, "skipped: ", t->skip, 70);
 	else
 		snprintf(out, len, "not run");
 }
 
-void an_write_repro_md(FILE *f, const struct an_set *s)
+void an_write_repro_md(FILE *f, const struct an_view *v)
 {
+	const struct an_set *s = v->s;
 	struct scen *rows = calloc(MAX_SCEN, sizeof *rows);
 	int n = rows ? collect_rows(s, rows) : 0;
 	if (!n) {
@@ -144,13 +146,13 @@ void an_write_repro_md(FILE *f, const struct an_set *s)
 	      "iterations in flight that kept sync (in flight − lost while in flight); *copies*: iterations "
 	      "whose write moved the process to a new page. A race counts only when the read "
 	      "was in flight.\n\n| scenario |", f);
-	an_md_kernel_columns(f, s);
+	an_md_kernel_columns(f, v);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i].name);
-		for (int r = 0; r < s->n; r++) {
+		for (int k = 0; k < v->nk; k++) {
 			struct tally t;
 			char cell[160];
-			tally_of(&s->r[r], rows[i].name, &t);
+			tally_of(&s->r[v->order[k]], rows[i].name, &t);
 			cell_text(cell, sizeof cell, &t);
 			an_md_cell(f, cell);
 		}

@@ -7,6 +7,6 @@
 #include "load.h"
 
 /* "scenario x kernel -> lost / coherent / copies"; nothing without repro:*. */
-void an_write_repro_md(FILE *f, const struct an_set *s);
+void an_write_repro_md(FILE *f, const struct an_view *v);
 
 #endif

@@ -25,4 +25,11 @@ void an_stats(const double *v, int n, enum an_kind kind, struct an_stats *out);
 /* Two-sided Welch t-test p-value; NAN when either sample has < 2 values. */
 double an_welch_p(const double *a, int na, const double *b, int nb);
 
+/* Two-sided exact Mann-Whitney U (Wilcoxon rank-sum) p-value from the
+ * permutation distribution of the midrank sum, so ties are exact too. NAN
+ * (no test) below 2 values a side or above AN_MWU_MAX_PERM permutations:
+ * the report then marks nothing rather than use an approximation. */
+#define AN_MWU_MAX_PERM 2e6
+double an_mwu_p(const double *a, int na, const double *b, int nb);
+
 #endif

@@ -10,7 +10,7 @@
 
 struct an_section {
 	const char *name;
-	void (*write_md)(FILE *f, const struct an_set *s);
+	void (*write_md)(FILE *f, const struct an_view *v);
 };
 
 extern const struct an_section an_sections[];

@@ -62,7 +62,7 @@ rc=$?
 for row in "| rdma-fork-pin | 0 / 256+0 / 0 / 256 | 0 / 256+0 / 256 / 0 |" \
 	   "| iouring-fork-pin | 0 / 256+0 / 0 / 256 | 0 / 256+0 / 0 / 256 |" \
 	   "| vmsplice-fork-pin | 256 / 0+256 / 256 / 0 | 256 / 0+256 / 256 / 0 |"; do
-	grep -qF -- "$row" "$out/pins.stdout" && grep -qF -- "$row" "$out/pins/report.md" ||
+	grep -qF -- "$row" "$out/pins/report.md" ||
 		{ echo "FAIL: pins table lacks '$row'"; fail=1; }
 done
 
