@@ -20,7 +20,7 @@ void an_md_text(FILE *f, const char *s)
 	}
 }
 
-void an_md_kernel_columns(FILE *f, const struct an_view *v)
+void an_md_kernel_columns(FILE *f, const struct an_view *v, int nlabels)
 {
 	for (int k = 0; k < v->nk; k++) {
 		const struct an_result *r = &v->s->r[v->order[k]];
@@ -28,8 +28,8 @@ void an_md_kernel_columns(FILE *f, const struct an_view *v)
 		an_short_name(r, name, sizeof name, 12);
 		fprintf(f, " %s *%s*%s |", name, an_era_of(r), k ? "" : " (baseline)");
 	}
-	fputs("\n|---|", f);
-	for (int k = 0; k < v->nk; k++)
+	fputs("\n|", f);
+	for (int k = 0; k < nlabels + v->nk; k++)
 		fputs("---|", f);
 	fputs("\n", f);
 }

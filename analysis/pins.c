@@ -162,7 +162,7 @@ void an_write_pins_md(FILE *f, const struct an_view *v)
 	      "*soft-dirty*: pages the pin left soft-dirty after clear_refs (a pin that writes "
 	      "dirties them; an unshare does not). \"-\": not measured in that case.\n\n"
 	      "| case |", f);
-	an_md_kernel_columns(f, v);
+	an_md_kernel_columns(f, v, 1);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i]);
 		for (int k = 0; k < v->nk; k++) {

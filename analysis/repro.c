@@ -146,7 +146,7 @@ void an_write_repro_md(FILE *f, const struct an_view *v)
 	      "iterations in flight that kept sync (in flight − lost while in flight); *copies*: iterations "
 	      "whose write moved the process to a new page. A race counts only when the read "
 	      "was in flight.\n\n| scenario |", f);
-	an_md_kernel_columns(f, v);
+	an_md_kernel_columns(f, v, 1);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i].name);
 		for (int k = 0; k < v->nk; k++) {

@@ -1,4 +1,5 @@
-/* The per-workload tables of the report (seed races, pins, capacity), in
+/* The per-workload tables of the report (seed races, pins, capacity,
+ * fingerprint), in
  * one list: the report and the terminal walk it instead of calling each
  * table by name. A writer writes nothing when no result has its workload. */
 #ifndef COWBENCH_AN_TABLES_H
