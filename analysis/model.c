@@ -402,6 +402,14 @@ const struct an_cell *an_find_cell(const struct an_row *row, int result)
 	return NULL;
 }
 
+bool an_row_differs(const struct an_row *row)
+{
+	for (int c = 1; row && c < row->ncells; c++)
+		if (row->cells[c].st.median != row->cells[0].st.median)
+			return true;
+	return false;
+}
+
 const char *an_sig_mark(double p)
 {
 	if (isnan(p))

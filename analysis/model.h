@@ -46,5 +46,7 @@ const struct an_row *an_find_row(const struct an_table *t, const char *wkey,
 				 const char *phase, const char *metric);
 const struct an_cell *an_find_cell(const struct an_row *row, int result);
 const char *an_sig_mark(double p);
+/* Whether the medians of a row's cells differ (false for NULL). */
+bool an_row_differs(const struct an_row *row);
 
 #endif

@@ -12,7 +12,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "fingerprint.h"
 #include "plot.h"
+#include "repro.h"
+#include "summary.h"
+#include "text.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -111,253 +115,15 @@ static int gp_close(struct gp *g, const struct an_opts *o, const char *name, int
 	return 0;
 }
 
-/* ---- data shared by the bar charts ---- */
+/* ---- shared pieces ---- */
 
-static const char *era_colour(const char *era)
+#define MAX_W 1600 /* a slide's width: no plot is wider */
+#define MAX_BARS 1024
+#define MAX_SEGS 8
+
+static int clamp_w(int w)
 {
-	if (!strcmp(era, "mapcount"))
-		return "#7570b3";
-	if (!strcmp(era, "page_count"))
-		return "#d95f02";
-	if (!strcmp(era, "exclusive"))
-		return "#1b9e77";
-	return "#999999";
-}
-
-static const char *const era_names[] = { "mapcount", "page_count", "exclusive" };
-
-/* Median over repetitions of a per-repetition derived value. */
-typedef double (*derive_fn)(const double *x);
-
-struct series {
-	const char *metrics[3]; /* inputs of the derive function, per repetition */
-	derive_fn f;
-	const char *ylabel;
-	const char *title;
-};
-
-static double per_kfault(const double *x)
-{
-	double faults = x[1] + (isnan(x[2]) ? 0 : x[2]);
-	if (isnan(x[0]) || isnan(faults))
-		return NAN;
-	if (faults == 0)
-		return x[0] == 0 ? 0 : NAN;
-	return 1000 * x[0] / faults;
-}
-static double mib(const double *x) { return x[0] / MIB; }
-static double per_op(const double *x) { return x[1] > 0 ? x[0] / x[1] : NAN; }
-
-static double derived_median(const struct an_table *t, int r, const char *wkey,
-			     const char *phase, const struct series *s)
-{
-	static double in[3][AN_MAX_REPS];
-	double out[AN_MAX_REPS];
-	int n = AN_MAX_REPS, m = 0;
-	for (int k = 0; k < 3; k++) {
-		if (!s->metrics[k]) {
-			for (int i = 0; i < AN_MAX_REPS; i++)
-				in[k][i] = NAN;
-			continue;
-		}
-		int got = an_samples(t->set, r, wkey, phase, s->metrics[k], in[k], AN_MAX_REPS);
-		n = got < n ? got : n;
-	}
-	for (int i = 0; i < n; i++) {
-		double x[3] = { in[0][i], in[1][i], in[2][i] };
-		double v = s->f(x);
-		if (!isnan(v))
-			out[m++] = v;
-	}
-	return m ? an_median(out, m) : NAN;
-}
-
-/* Bars: one group per workload phase, one bar per kernel, coloured by era. */
-struct bar {
-	double x, y, lo, hi;
-	int result;
-};
-
-struct layout {
-	struct bar bars[4096];
-	int nb;
-	double gx[256];      /* centre of each non-empty group */
-	const char *gwl[256], *gph[256];
-	int ng;
-};
-
-struct groups {
-	int n;
-	const char *wkey[256], *workload[256], *phase[256];
-};
-
-static void collect_groups(const struct an_table *t, struct groups *g)
-{
-	g->n = 0;
-	for (int i = 0; i < t->n && g->n < 256; i++) {
-		const struct an_row *r = &t->rows[i];
-		if (g->n && !strcmp(g->wkey[g->n - 1], r->wkey) &&
-		    !strcmp(g->phase[g->n - 1], r->phase))
-			continue;
-		g->wkey[g->n] = r->wkey;
-		g->workload[g->n] = r->workload;
-		g->phase[g->n] = r->phase;
-		g->n++;
-	}
-}
-
-static bool time_ok(const struct an_table *t, const struct an_opts *o, int r)
-{
-	return !t->set->r[r].emulated || o->emulated_times;
-}
-
-/* with_ci: time per operation (mean and its interval, microseconds). */
-static bool bar_value(const struct an_table *t, const struct groups *g, int i, int r,
-		      const struct series *s, bool with_ci, const struct an_opts *o,
-		      struct bar *b)
-{
-	b->lo = b->hi = NAN;
-	b->result = r;
-	if (!with_ci) {
-		b->y = derived_median(t, r, g->wkey[i], g->phase[i], s);
-		return !isnan(b->y);
-	}
-	const struct an_cell *c = an_find_cell(an_find_row(t, g->wkey[i], g->phase[i],
-							   "ns_per_op"), r);
-	if (!c || !time_ok(t, o, r))
-		return false;
-	b->y = c->st.center / 1e3;
-	b->lo = c->st.lo / 1e3;
-	b->hi = c->st.hi / 1e3;
-	return !isnan(b->y);
-}
-
-static void layout(const struct an_table *t, const struct groups *g, const struct series *s,
-		   bool with_ci, const struct an_opts *o, struct layout *L)
-{
-	L->nb = L->ng = 0;
-	double x = 0;
-	for (int i = 0; i < g->n; i++) {
-		int first = L->nb;
-		for (int r = 0; r < t->set->n && L->nb < 4096; r++) {
-			struct bar b = { .x = x };
-			if (!bar_value(t, g, i, r, s, with_ci, o, &b))
-				continue;
-			L->bars[L->nb++] = b;
-			x += 1;
-		}
-		if (L->nb == first)
-			continue;
-		L->gx[L->ng] = (L->bars[first].x + L->bars[L->nb - 1].x) / 2;
-		L->gwl[L->ng] = g->workload[i];
-		L->gph[L->ng] = g->phase[i];
-		L->ng++;
-		x += 0.8; /* gap between groups */
-	}
-}
-
-static void emit_bars_block(struct gp *g, const struct an_table *t, const struct layout *L,
-			    int id)
-{
-	say(g->pipe, "$bars%d << EOD\n", id);
-	for (int i = 0; i < L->nb; i++) {
-		const struct bar *b = &L->bars[i];
-		const char *col = era_colour(an_era_of(&t->set->r[b->result]));
-		say(g->pipe, "%.6g %.9g %.9g %.9g %lu\n", b->x, b->y, isnan(b->lo) ? b->y : b->lo,
-		    isnan(b->hi) ? b->y : b->hi, strtoul(col + 1, NULL, 16));
-	}
-	say(g->pipe, "EOD\n");
-}
-
-static void era_key(FILE *f)
-{
-	static const char *const shown[] = { "mapcount era", "page_count era",
-					     "exclusive-bit era" };
-	for (int e = 0; e < 3; e++)
-		say(f, ", NaN with boxes fs solid 0.8 lc rgb '%s' title '%s'",
-		    era_colour(era_names[e]), shown[e]);
-}
-
-/* The x label of a bar panel: which kernel each bar number stands for,
- * three to a line (full labels under every bar overlap once there are more
- * than a few kernels). */
-static void kernel_key(FILE *f, const struct an_table *t)
-{
-	say(f, "set xlabel ''");
-	for (int r = 0; r < t->set->n; r++) {
-		char item[300];
-		snprintf(item, sizeof item, "K%d = %s%s", r + 1, t->set->r[r].label,
-			 r + 1 < t->set->n ? "      " : "");
-		say(f, "%s", r % 3 ? "." : (r ? ".\"\\n\"." : "."));
-		say_q(f, "", item, "");
-	}
-	say(f, " font ',10'\n");
-}
-
-/* One panel: kernel numbers label the bars below (the key under the
- * panel names them), workload phases name the groups on top. */
-static void bar_panel(struct gp *g, const struct an_table *t, const struct groups *gr,
-		      const struct series *s, int id, bool with_ci, const struct an_opts *o)
-{
-	static struct layout L;
-	layout(t, gr, s, with_ci, o, &L);
-	FILE *f = g->b;
-	/* The title sits above the two-line group names. */
-	say_q(f, "set title ", s->title, " offset 0,2.2\nset tmargin 5.5\n");
-	say_q(f, "set ylabel ", s->ylabel, "\n");
-	if (!L.nb) {
-		say(f, "unset xtics\nunset x2tics\nset key off\n"
-		       "set label 1 'no data: unavailable in every result' at graph 0.5, 0.5 "
-		       "center\nplot [0:1][0:1] -1 notitle\nunset label 1\n");
-		return;
-	}
-	emit_bars_block(g, t, &L, id);
-	kernel_key(f, t);
-	say(f, "set xtics nomirror font ',8' (");
-	for (int i = 0; i < L.nb; i++)
-		say(f, "%s'K%d' %.6g", i ? ", " : "", L.bars[i].result + 1, L.bars[i].x);
-	say(f, ")\nset x2tics nomirror font ',9' (");
-	/* Two lines per group, "workload" and "phase", joined in gnuplot so the
-	 * quoted labels stay single-line literals. */
-	for (int i = 0; i < L.ng; i++) {
-		say_q(f, i ? ", " : "", L.gwl[i], ".\"\\n\".");
-		say_q(f, "", L.gph[i], "");
-		say(f, " %.6g", L.gx[i]);
-	}
-	double lo = L.bars[0].x - 0.8, hi = L.bars[L.nb - 1].x + 0.8;
-	say(f, ")\nset xrange [%.6g:%.6g]\nset x2range [%.6g:%.6g]\n", lo, hi, lo, hi);
-	double top = 0;
-	for (int i = 0; i < L.nb; i++)
-		top = fmax(top, with_ci && !isnan(L.bars[i].hi) ? L.bars[i].hi : L.bars[i].y);
-	/* All zero is a result too: give the axis a range instead of a warning. */
-	say(f, top > 0 ? "set yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
-		       : "set yrange [0:1]\n");
-	/* Rotated kernel labels hang to the left of the first bar. */
-	say(f, "set grid ytics\nset boxwidth 0.8\nset key outside right top\nset lmargin 12\n");
-	say(f, "plot $bars%d using 1:2:5 with boxes fs solid 0.8 lc rgb variable notitle", id);
-	/* The value over each bar tells a measured 0 from a missing bar. */
-	say(f, ", $bars%d using 1:%d:(sprintf('%%.4g', $2)) with labels offset 0,0.7 "
-	       "font ',8' notitle", id, with_ci ? 4 : 2);
-	if (with_ci)
-		say(f, ", $bars%d using 1:2:3:4 with yerrorbars lc rgb '#000000' pt 0 lw 1.5 "
-		       "title '95%% CI of the mean'", id);
-	era_key(f);
-	say(f, "\n");
-}
-
-/* Pixels the bars need: a group is as wide as its bars or its name. */
-static int bars_width(const struct an_table *t, const struct groups *gr)
-{
-	int w = 0;
-	for (int i = 0; i < gr->n; i++) {
-		const struct an_row *row = an_find_row(t, gr->wkey[i], gr->phase[i], "pages");
-		if (!row)
-			row = an_find_row(t, gr->wkey[i], gr->phase[i], "elapsed_ns");
-		int nb = row ? row->ncells : 0;
-		int text = (int)fmax(strlen(gr->workload[i]), strlen(gr->phase[i])) * 7;
-		w += (nb * 30 > text ? nb * 30 : text) + 45;
-	}
-	return w;
+	return w < 800 ? 800 : w > MAX_W ? MAX_W : w;
 }
 
 static void note(struct an_plots *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -371,139 +137,762 @@ static void note(struct an_plots *pl, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool any_emulated(const struct an_set *s)
+static void add_plot(struct an_plots *pl, const char *name, const char *title)
 {
-	for (int i = 0; i < s->n; i++)
-		if (s->r[i].emulated)
+	snprintf(pl->names[pl->n], sizeof pl->names[0], "%s", name);
+	snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "%s", title);
+}
+
+static bool time_ok(const struct an_table *t, const struct an_opts *o, int r)
+{
+	return !t->set->r[r].emulated || o->emulated_times;
+}
+
+static const char *era_colour(const char *era)
+{
+	if (!strcmp(era, "mapcount"))
+		return "#7570b3";
+	if (!strcmp(era, "page_count"))
+		return "#d95f02";
+	if (!strcmp(era, "exclusive"))
+		return "#1b9e77";
+	return "#999999";
+}
+
+static unsigned long rgb(const char *hex)
+{
+	return strtoul(hex + 1, NULL, 16);
+}
+
+/* Where the words of every plot are defined. */
+static void footer(FILE *f)
+{
+	say(f, "set label 99 'metrics: docs/metrics.md    scenarios: docs/scenarios.md' "
+	       "at screen 0.005, screen 0.012 left font ',8' tc rgb '#555555'\n");
+}
+
+/* A legend entry without data: a filled box of one colour. */
+static void key_box(FILE *f, const char *colour, const char *title, bool first)
+{
+	say(f, "%sNaN with boxes fs solid 0.8 lc rgb '%s' title ", first ? "" : ", ", colour);
+	say_q(f, "", title, "");
+}
+
+static void era_keys(FILE *f, const struct an_view *v)
+{
+	const char *seen[8];
+	int n = 0;
+	for (int k = 0; k < v->nk; k++) {
+		const char *era = an_era_of(&v->s->r[v->order[k]]);
+		bool dup = false;
+		for (int i = 0; i < n && !dup; i++)
+			dup = !strcmp(seen[i], era);
+		if (dup || n >= 8)
+			continue;
+		seen[n++] = era;
+		char title[64];
+		snprintf(title, sizeof title, "%s era", era);
+		key_box(f, era_colour(era), title, false);
+	}
+}
+
+/* ---- grouped bars: one group per question row, one bar per kernel ---- */
+
+struct bar {
+	double x;
+	int result;
+	double y, lo, hi;                /* lo/hi: error bar; NAN for none */
+	double seg[MAX_SEGS];            /* stacked parts (sum = y) when nseg > 1 */
+};
+
+struct group {
+	const char *top, *bottom; /* two-line group label */
+	double centre;
+};
+
+struct chart {
+	struct bar bars[MAX_BARS];
+	int nb;
+	struct group groups[128];
+	int ng;
+	double x;                 /* next bar position */
+	int nseg;                 /* stacked parts per bar (1: coloured by era) */
+	const char *seg_title[MAX_SEGS];
+	const char *seg_colour[MAX_SEGS];
+	bool skip_zero;           /* leave out groups where every bar is 0 */
+};
+
+/* Values of one kernel for one group; false: no bar. */
+typedef bool (*bar_fn)(const struct an_table *t, const void *row, int result, struct bar *b);
+
+/* Lays out one group: bars in view order, a gap between eras. */
+static void chart_group(struct chart *c, const struct an_table *t, const struct an_view *v,
+			const void *row, bar_fn fn, const char *top, const char *bottom)
+{
+	int first = c->nb;
+	const char *era = NULL;
+	for (int k = 0; k < v->nk && c->nb < MAX_BARS; k++) {
+		struct bar b = { .lo = NAN, .hi = NAN, .result = v->order[k] };
+		if (!fn(t, row, b.result, &b))
+			continue;
+		const char *e = an_era_of(&t->set->r[b.result]);
+		if (era && strcmp(era, e))
+			c->x += 0.35;
+		era = e;
+		b.x = c->x;
+		c->x += 1;
+		c->bars[c->nb++] = b;
+	}
+	bool any = false;
+	for (int i = first; i < c->nb; i++)
+		any |= c->bars[i].y != 0;
+	if (c->skip_zero && !any)
+		c->nb = first;
+	if (c->nb == first || c->ng >= 128)
+		return;
+	c->groups[c->ng++] = (struct group){ top, bottom,
+					     (c->bars[first].x + c->bars[c->nb - 1].x) / 2 };
+	c->x += 1.2;
+}
+
+static void chart_data(struct gp *g, const struct an_table *t, const struct chart *c, int id)
+{
+	say(g->pipe, "$bars%d << EOD\n", id);
+	for (int i = 0; i < c->nb; i++) {
+		const struct bar *b = &c->bars[i];
+		double bottom = 0;
+		for (int s = 0; s < c->nseg; s++) {
+			double h = c->nseg > 1 ? b->seg[s] : b->y;
+			unsigned long col = c->nseg > 1
+				? rgb(c->seg_colour[s])
+				: rgb(era_colour(an_era_of(&t->set->r[b->result])));
+			say(g->pipe, "%.6g %.9g %.9g %lu\n", b->x, bottom, bottom + h, col);
+			bottom += h;
+		}
+	}
+	say(g->pipe, "EOD\n$err%d << EOD\n", id);
+	for (int i = 0; i < c->nb; i++) {
+		const struct bar *b = &c->bars[i];
+		if (!isnan(b->lo) && b->hi > b->lo)
+			say(g->pipe, "%.6g %.9g %.9g %.9g\n", b->x, b->y, b->lo, b->hi);
+	}
+	/* A measured 0 is a result: say it, or it looks like a missing bar. */
+	say(g->pipe, "EOD\n$zero%d << EOD\n", id);
+	for (int i = 0; i < c->nb; i++)
+		if (c->bars[i].y == 0)
+			say(g->pipe, "%.6g 0\n", c->bars[i].x);
+	say(g->pipe, "EOD\n");
+}
+
+static void chart_axes(FILE *f, const struct an_table *t, const struct chart *c)
+{
+	say(f, "set xtics nomirror rotate by 90 right font ',8' (");
+	for (int i = 0; i < c->nb; i++) {
+		char name[32];
+		an_short_name(&t->set->r[c->bars[i].result], name, sizeof name, 12);
+		say_q(f, i ? ", " : "", name, "");
+		say(f, " %.6g", c->bars[i].x);
+	}
+	say(f, ")\nset x2tics nomirror font ',8' (");
+	for (int i = 0; i < c->ng; i++) {
+		say_q(f, i ? ", " : "", c->groups[i].top, ".\"\\n\".");
+		say_q(f, "", c->groups[i].bottom, "");
+		say(f, " %.6g", c->groups[i].centre);
+	}
+	double lo = c->bars[0].x - 0.9, hi = c->bars[c->nb - 1].x + 0.9;
+	hi = fmax(hi, lo + 24); /* a few bars stay bar-wide, not slabs */
+	say(f, ")\nset xrange [%.6g:%.6g]\nset x2range [%.6g:%.6g]\n", lo, hi, lo, hi);
+	say(f, "set grid ytics\nset key outside right top vertical font ',9'\n"
+	       "set tmargin 6\nset bmargin 8\nset rmargin 24\nset title offset 0,1\n");
+}
+
+static double chart_top(const struct chart *c)
+{
+	double top = 0;
+	for (int i = 0; i < c->nb; i++)
+		top = fmax(top, isnan(c->bars[i].hi) ? c->bars[i].y : c->bars[i].hi);
+	return top;
+}
+
+/* One panel: the bars, the error bars, the legend. */
+static void chart_plot(FILE *f, const struct chart *c, const struct an_view *v, bool logy,
+		       const char *err_title, int id)
+{
+	double top = chart_top(c);
+	if (logy)
+		say(f, "set logscale y\nset yrange [*:*]\n");
+	else
+		say(f, top > 0 ? "set yrange [0:%.9g]\n" : "set yrange [0:1]\n", top * 1.08);
+	say(f, "plot $bars%d using 1:(($2+$3)/2):(0.4):(($3-$2)/2):4 with boxxyerror "
+	       "fs solid 0.8 lc rgb variable notitle", id);
+	bool any_err = false, any_zero = false;
+	for (int i = 0; i < c->nb; i++) {
+		any_err |= !isnan(c->bars[i].lo) && c->bars[i].hi > c->bars[i].lo;
+		any_zero |= c->bars[i].y == 0;
+	}
+	if (any_zero && !logy)
+		say(f, ", $zero%d using 1:2:('0') with labels offset 0,0.6 font ',8' notitle", id);
+	if (any_err) {
+		say(f, ", $err%d using 1:3:(0):($4-$3) with vectors nohead lc rgb '#000000' "
+		       "lw 1.5 title ", id);
+		say_q(f, "", err_title, "");
+	}
+	say(f, ", ");
+	if (c->nseg > 1)
+		for (int s = 0; s < c->nseg; s++)
+			key_box(f, c->seg_colour[s], c->seg_title[s], s == 0);
+	else {
+		say(f, "NaN notitle");
+		era_keys(f, v);
+	}
+	say(f, "\n");
+}
+
+static int chart_width(const struct chart *c)
+{
+	return clamp_w(260 + (int)(c->x * 21));
+}
+
+/* ---- (a) extra copies per 1000 writes ---- */
+
+/* Per repetition: 1000 * extra / writes. */
+static bool per_kwrite(const struct an_table *t, const void *row, int r, struct bar *b)
+{
+	const struct an_srow *s = row;
+	static double e[AN_MAX_REPS], d[AN_MAX_REPS];
+	double v[AN_MAX_REPS];
+	if (!s->extra || !s->denom_metric)
+		return false;
+	int n = an_samples(t->set, r, s->wkey, s->phase, s->extra->metric, e, AN_MAX_REPS);
+	an_samples(t->set, r, s->wkey, s->phase, s->denom_metric, d, AN_MAX_REPS);
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		if (!isnan(e[i]) && d[i] > 0)
+			v[m++] = 1000 * e[i] / d[i];
+	if (!m)
+		return false;
+	b->y = an_median(v, m);
+	b->lo = b->hi = v[0];
+	for (int i = 1; i < m; i++) {
+		b->lo = fmin(b->lo, v[i]);
+		b->hi = fmax(b->hi, v[i]);
+	}
+	return true;
+}
+
+static int plot_extra(const struct an_summary *S, const struct an_opts *o, struct an_plots *pl)
+{
+	static struct chart c;
+	memset(&c, 0, sizeof c);
+	c.nseg = 1;
+	for (int i = 0; i < S->n; i++)
+		if (an_row_differs(S->rows[i].extra))
+			chart_group(&c, S->t, &S->v, &S->rows[i], per_kwrite, S->rows[i].workload,
+				    S->rows[i].phase);
+	if (!c.nb) {
+		note(pl, "extra copies: no phase where the kernels' extra copies differ");
+		return 0;
+	}
+	struct gp g;
+	if (gp_open(&g, o))
+		return -1;
+	chart_data(&g, S->t, &c, 0);
+	say(g.b, "set title 'Extra COW copies per 1000 writes, where kernels differ (copies of "
+		 "pages the writer mapped alone; bars: median, whiskers: min-max over "
+		 "repetitions)'\nset ylabel 'extra copies per 1000 writes'\n");
+	chart_axes(g.b, S->t, &c);
+	footer(g.b);
+	chart_plot(g.b, &c, &S->v, false, "min-max over repetitions", 0);
+	if (gp_close(&g, o, "1-extra-copies", chart_width(&c), 640)) {
+		note(pl, "gnuplot failed on plot 1-extra-copies");
+		return -1;
+	}
+	add_plot(pl, "1-extra-copies", "Where do the kernels copy pages they could reuse? Extra "
+	     "copies per 1000 writes");
+	return 0;
+}
+
+/* ---- (b) memory cost per GiB written ---- */
+
+static const char *const causes[] = { "swapcache", "ksm", "lru_batch", "pinned", "thp",
+				      "other" };
+static const char *const cause_colours[] = { "#e41a1c", "#377eb8", "#4daf4a", "#984ea3",
+					     "#ff7f00", "#999999" };
+#define NCAUSES 6
+
+/* The median of one metric divided by the phase's writes, in MiB per GiB
+ * (pages per page, times 1024). */
+static double per_gib(const struct an_table *t, const struct an_srow *s, const char *metric,
+		      int r)
+{
+	const struct an_cell *m = an_find_cell(an_find_row(t, s->wkey, s->phase, metric), r);
+	const struct an_cell *d = s->denom_metric
+		? an_find_cell(an_find_row(t, s->wkey, s->phase, s->denom_metric), r) : NULL;
+	if (!m || !d || d->st.median <= 0)
+		return NAN;
+	return 1024 * m->st.median / d->st.median;
+}
+
+static bool has_causes(const struct an_table *t, const struct an_srow *s)
+{
+	for (int i = 0; i < NCAUSES; i++) {
+		char key[64];
+		snprintf(key, sizeof key, "extra_by_cause.%s", causes[i]);
+		if (an_find_row(t, s->wkey, s->phase, key))
+			return true;
+	}
+	return false;
+}
+
+static bool extra_mem(const struct an_table *t, const void *row, int r, struct bar *b)
+{
+	const struct an_srow *s = row;
+	if (!s->extra)
+		return false;
+	b->y = per_gib(t, s, s->extra->metric, r);
+	for (int i = 0; i < NCAUSES; i++) {
+		char key[64];
+		snprintf(key, sizeof key, "extra_by_cause.%s", causes[i]);
+		double v = per_gib(t, s, key, r);
+		b->seg[i] = isnan(v) ? 0 : v;
+	}
+	return !isnan(b->y);
+}
+
+static bool leftover_mem(const struct an_table *t, const void *row, int r, struct bar *b)
+{
+	b->y = per_gib(t, row, "swapcache_leftover_pages", r);
+	return !isnan(b->y);
+}
+
+static bool any_positive(const struct chart *c)
+{
+	for (int i = 0; i < c->nb; i++)
+		if (c->bars[i].y > 0)
 			return true;
 	return false;
 }
 
-/* A figure of one or two stacked bar panels. */
-static int bar_figure(const struct an_table *t, const struct an_opts *o, struct an_plots *pl,
-		      const char *name, const char *title, const struct series *s, int npanels,
-		      bool with_ci)
+static void memory_panel(struct gp *g, const struct an_summary *S, struct chart *c, int id,
+			 const char *title, const char *ylabel)
 {
-	struct groups gr;
-	collect_groups(t, &gr);
+	/* Each panel has its own data blocks: rename them per panel. */
+	chart_data(g, S->t, c, id);
+	say_q(g->b, "set title ", title, "\n");
+	say_q(g->b, "set ylabel ", ylabel, "\n");
+	chart_axes(g->b, S->t, c);
+	chart_plot(g->b, c, &S->v, false, "", id);
+}
+
+static int plot_memory(const struct an_summary *S, const struct an_opts *o, struct an_plots *pl)
+{
+	static struct chart ex, left;
+	memset(&ex, 0, sizeof ex);
+	memset(&left, 0, sizeof left);
+	bool causes_known = false;
+	for (int i = 0; i < S->n; i++)
+		causes_known |= has_causes(S->t, &S->rows[i]);
+	ex.nseg = causes_known ? NCAUSES : 1;
+	for (int i = 0; i < NCAUSES; i++) {
+		ex.seg_title[i] = causes[i];
+		ex.seg_colour[i] = cause_colours[i];
+	}
+	left.nseg = 1;
+	left.skip_zero = ex.skip_zero = true;
+	for (int i = 0; i < S->n; i++) {
+		const struct an_srow *r = &S->rows[i];
+		chart_group(&ex, S->t, &S->v, r, extra_mem, r->workload, r->phase);
+		chart_group(&left, S->t, &S->v, r, leftover_mem, r->workload, r->phase);
+	}
+	bool has_ex = any_positive(&ex), has_left = any_positive(&left);
+	if (!has_ex && !has_left) {
+		note(pl, "memory: no extra copies or swap-cache leftovers in any differing phase");
+		return 0;
+	}
 	struct gp g;
 	if (gp_open(&g, o))
 		return -1;
-	if (npanels > 1)
-		say(g.b, "set multiplot layout %d,1\n", npanels);
-	if (with_ci && any_emulated(t->set) && !o->emulated_times)
-		say(g.b, "set label 9 'emulated results omitted (their times are not comparable; "
-			 "--emulated-times plots them)' at screen 0.01, screen 0.02 font ',8'\n");
-	for (int p = 0; p < npanels; p++)
-		bar_panel(&g, t, &gr, &s[p], p, with_ci, o);
-	if (npanels > 1)
+	if (has_ex && has_left)
+		say(g.b, "set multiplot layout 2,1\n");
+	footer(g.b);
+	if (has_ex)
+		memory_panel(&g, S, &ex, 0, causes_known
+			? "Memory held twice by extra copies, per GiB written, by cause"
+			: "Memory held twice by extra copies, per GiB written (no cause breakdown "
+			  "in these documents)", "MiB per GiB written");
+	if (has_left)
+		memory_panel(&g, S, &left, 1, "Swap-cache leftovers: old pages of copies still in "
+			     "the swap cache, per GiB written", "MiB per GiB written");
+	if (has_ex && has_left)
 		say(g.b, "unset multiplot\n");
-	int w = 420 + bars_width(t, &gr);
-	int keylines = (t->set->n + 2) / 3;
-	int rc = gp_close(&g, o, name, w < 1000 ? 1000 : w > 6000 ? 6000 : w,
-			  (430 + 16 * keylines) * npanels + 170);
-	if (rc) {
-		note(pl, "gnuplot failed on plot %s", name);
+	int w = chart_width(has_ex ? &ex : &left);
+	if (gp_close(&g, o, "2-memory", w, has_ex && has_left ? 1200 : 640)) {
+		note(pl, "gnuplot failed on plot 2-memory");
 		return -1;
 	}
-	snprintf(pl->names[pl->n], sizeof pl->names[0], "%s", name);
-	snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "%s", title);
+	add_plot(pl, "2-memory", "What do the extra copies cost? Memory and swap-cache leftovers "
+	     "per GiB written");
 	return 0;
 }
 
-/* ---- policy fingerprint heat map ---- */
+/* ---- (c) seed races ---- */
 
-static int fp_class(json_t *sc, char *text, size_t len)
+struct race {
+	const char *name;
+	char top[96], bottom[96];
+};
+
+static bool race_lost(const struct an_table *t, const void *row, int r, struct bar *b)
 {
-	json_t *sk = json_object_get(sc, "skipped");
-	if (json_is_string(sk) || json_is_true(sk) || !sc) {
-		snprintf(text, len, "not run");
-		return 3;
-	}
-	double pages = json_number_value(json_object_get(sc, "pages"));
-	double cop = json_number_value(json_object_get(sc, "copied"));
-	double lost = json_number_value(json_object_get(sc, "lost_sync"));
-	if (lost > 0) {
-		snprintf(text, len, "pin lost %.0f/%.0f", lost, pages);
-		return 2;
-	}
-	snprintf(text, len, "%s %.0f/%.0f", cop * 2 > pages ? "copy" : "reuse",
-		 cop * 2 > pages ? cop : pages - cop, pages);
-	return cop * 2 > pages ? 1 : 0;
+	const struct race *x = row;
+	struct an_tally tl;
+	an_repro_tally(&t->set->r[r], x->name, &tl);
+	if (!tl.any || tl.in_flight <= 0)
+		return false;
+	b->y = 100 * tl.lost_in_flight / tl.in_flight;
+	return true;
 }
 
-static int heatmap(const struct an_table *t, const struct an_opts *o, struct an_plots *pl)
+static int plot_races(const struct an_summary *S, const struct an_opts *o, struct an_plots *pl)
 {
-	const struct an_set *s = t->set;
-	const char *scen[128];
-	int ns = 0, ks[AN_MAX_RESULTS], nk = 0;
-	for (int r = 0; r < s->n; r++) {
-		json_t *sc = json_object_get(s->r[r].fingerprint, "scenarios");
-		if (!json_object_size(sc))
-			continue;
-		ks[nk++] = r;
-		const char *k;
-		json_t *v;
-		json_object_foreach(sc, k, v) {
-			bool seen = false;
-			for (int i = 0; i < ns && !seen; i++)
-				seen = !strcmp(scen[i], k);
-			if (!seen && ns < 128)
-				scen[ns++] = k;
-		}
+	static struct an_repro_row rows[AN_REPRO_MAX];
+	static struct race races[AN_REPRO_MAX];
+	static struct chart c;
+	memset(&c, 0, sizeof c);
+	c.nseg = 1;
+	int n = an_repro_rows(S->t->set, rows);
+	for (int i = 0; i < n; i++) {
+		races[i].name = rows[i].name;
+		const char *sep = strstr(rows[i].name, " / ");
+		snprintf(races[i].top, sizeof races[i].top, "%.*s",
+			 sep ? (int)(sep - rows[i].name) : 95, rows[i].name);
+		snprintf(races[i].bottom, sizeof races[i].bottom, "%s", sep ? sep + 3 : "");
+		chart_group(&c, S->t, &S->v, &races[i], race_lost, races[i].top, races[i].bottom);
 	}
-	if (!nk) {
+	if (!c.nb) {
+		note(pl, "seed races: no repro:* result with a race in flight (cowbench repro)");
+		return 0;
+	}
+	struct gp g;
+	if (gp_open(&g, o))
+		return -1;
+	chart_data(&g, S->t, &c, 0);
+	say(g.b, "set title 'Seed races: share of the in-flight iterations whose data was lost "
+		 "(repro:*, docs/scenarios.md)'\nset ylabel 'lost, %% of in-flight iterations'\n");
+	chart_axes(g.b, S->t, &c);
+	footer(g.b);
+	say(g.b, "set yrange [0:105]\n");
+	chart_plot(g.b, &c, &S->v, false, "", 0);
+	if (gp_close(&g, o, "3-seed-races", chart_width(&c), 640)) {
+		note(pl, "gnuplot failed on plot 3-seed-races");
+		return -1;
+	}
+	add_plot(pl, "3-seed-races", "Which kernels lose data in the seed races? Lost share of "
+	     "in-flight iterations");
+	return 0;
+}
+
+/* ---- (d) policy fingerprint heat map ---- */
+
+static const char *const fp_names[] = { "reuse", "copy", "pin lost sync", "not run" };
+static const char *const fp_colours[] = { "#1b9e77", "#fdae61", "#d7191c", "#cccccc" };
+
+static void heat_cells(struct gp *g, const struct an_view *v, const int *ks, int nk,
+		       const char **ids, int ns)
+{
+	say(g->pipe, "$heat << EOD\n");
+	for (int k = 0; k < nk; k++)
+		for (int i = 0; i < ns; i++) {
+			char text[64];
+			json_t *sc = an_fp_scenario(&v->s->r[ks[k]], ids[i]);
+			int cls = an_fp_outcome(sc, text, sizeof text);
+			say(g->pipe, "%d %d %lu\n", k, i, rgb(fp_colours[cls]));
+			say_q(g->b, "set label ", text, "");
+			say(g->b, " at %d,%d center front font ',8'\n", k, i);
+		}
+	say(g->pipe, "EOD\n");
+}
+
+static void heat_axes(FILE *f, const struct an_view *v, const int *ks, int nk,
+		      const char **ids, int ns)
+{
+	say(f, "set xtics nomirror font ',8' (");
+	for (int k = 0; k < nk; k++) {
+		char name[32];
+		an_short_name(&v->s->r[ks[k]], name, sizeof name, 12);
+		say_q(f, k ? ", " : "", name, "");
+		say(f, " %d", k);
+	}
+	/* Era names over their column groups, a white line between groups. */
+	say(f, ")\nset x2tics nomirror font ',10' (");
+	int first = 0, ngroups = 0;
+	double seps[AN_MAX_RESULTS];
+	for (int k = 0; k < nk; k++) {
+		const char *era = an_era_of(&v->s->r[ks[k]]);
+		if (k + 1 < nk && !strcmp(era, an_era_of(&v->s->r[ks[k + 1]])))
+			continue;
+		say_q(f, ngroups ? ", " : "", era, "");
+		say(f, " %.6g", (first + k) / 2.0);
+		if (k + 1 < nk)
+			seps[ngroups] = k + 0.5;
+		ngroups++;
+		first = k + 1;
+	}
+	say(f, ")\n");
+	for (int i = 0; i + 1 < ngroups; i++)
+		say(f, "set arrow from %.6g, graph 0 to %.6g, graph 1 nohead lw 4 "
+		       "lc rgb '#ffffff' front\n", seps[i], seps[i]);
+	say(f, "set ytics nomirror font ',9' (");
+	for (int i = 0; i < ns; i++) {
+		char lab[200];
+		const char *why = an_fp_common_skip(v->s, ids[i]);
+		snprintf(lab, sizeof lab, "%.24s  %.70s%s", ids[i], an_fp_description(v->s, ids[i]),
+			 why ? " (not run anywhere)" : "");
+		say_q(f, i ? ", " : "", lab, "");
+		say(f, " %d", i);
+	}
+	say(f, ")\n");
+}
+
+/* The scenarios and the kernels one skip reason stands for. */
+static void reason_scope(FILE *m, const struct an_view *v, const int *ks, int nk,
+			 const char **ids, int ns, const char *why)
+{
+	int said = 0;
+	for (int i = 0; i < ns; i++)
+		for (int k = 0; k < nk; k++) {
+			const char *w = json_string_value(json_object_get(
+				an_fp_scenario(&v->s->r[ks[k]], ids[i]), "skipped"));
+			if (w && !strcmp(w, why)) {
+				fprintf(m, "%s%s", said++ ? ", " : "", ids[i]);
+				break;
+			}
+		}
+	fputs(" on", m);
+	said = 0;
+	for (int k = 0; k < nk; k++)
+		for (int i = 0; i < ns; i++) {
+			const char *w = json_string_value(json_object_get(
+				an_fp_scenario(&v->s->r[ks[k]], ids[i]), "skipped"));
+			if (w && !strcmp(w, why)) {
+				char name[32];
+				an_short_name(&v->s->r[ks[k]], name, sizeof name, 12);
+				fprintf(m, "%s %s", said++ ? "," : "", name);
+				break;
+			}
+		}
+}
+
+/* Every skip reason once, under the map, with what it covers. */
+static int heat_reasons(FILE *f, const struct an_view *v, const int *ks, int nk,
+			const char **ids, int ns)
+{
+	const char *seen[16];
+	int n = 0;
+	for (int i = 0; i < ns; i++)
+		for (int k = 0; k < nk && n < 16; k++) {
+			const char *why = json_string_value(json_object_get(
+				an_fp_scenario(&v->s->r[ks[k]], ids[i]), "skipped"));
+			bool dup = !why;
+			for (int j = 0; j < n && !dup; j++)
+				dup = !strcmp(seen[j], why);
+			if (dup)
+				continue;
+			seen[n] = why;
+			char cut[160], *line = NULL;
+			size_t len = 0;
+			an_cut_words(cut, sizeof cut, "", why, 110);
+			FILE *m = open_memstream(&line, &len);
+			fprintf(m, "not run: %s (", cut);
+			reason_scope(m, v, ks, nk, ids, ns, why);
+			fputs(")", m);
+			fclose(m);
+			say_q(f, "set label ", line, "");
+			say(f, " at screen 0.01, screen %.4f left font ',8'\n", 0.035 + 0.028 * n);
+			free(line);
+			n++;
+		}
+	return n;
+}
+
+static int plot_heatmap(const struct an_summary *S, const struct an_opts *o,
+			struct an_plots *pl)
+{
+	const struct an_view *v = &S->v;
+	const char *ids[128];
+	int ns = an_fp_scenarios(v->s, ids, 128), ks[AN_MAX_RESULTS], nk = 0;
+	for (int k = 0; k < v->nk; k++)
+		if (v->s->r[v->order[k]].fingerprint)
+			ks[nk++] = v->order[k];
+	if (!nk || !ns) {
 		note(pl, "no result carries a policy fingerprint: heat map not drawn");
 		return 0;
 	}
 	struct gp g;
 	if (gp_open(&g, o))
 		return -1;
-	say(g.pipe, "$heat << EOD\n");
+	heat_cells(&g, v, ks, nk, ids, ns);
 	FILE *f = g.b;
-	for (int k = 0; k < nk; k++)
-		for (int i = 0; i < ns; i++) {
-			char text[64];
-			json_t *sc = json_object_get(json_object_get(s->r[ks[k]].fingerprint,
-								     "scenarios"), scen[i]);
-			int cls = fp_class(sc, text, sizeof text);
-			say(g.pipe, "%d %d %d\n", k, i, cls);
-			say(f, "set label '%s' at %d,%d center front font ',9'\n", text, k, i);
-		}
-	say(g.pipe, "EOD\n");
-	say(f, "set title 'COW policy fingerprint: what each probe scenario did on each "
-	       "kernel (cells: outcome, pages or pins affected / total)'\n");
-	say(f, "set xlabel 'kernel' offset 0,-0.6\nset ylabel 'probe scenario (docs/eras.md)'\n");
-	say(f, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n", nk - 1, ns - 1);
-	say(f, "set xtics nomirror font ',8' (");
-	/* Release on one line, era and emulation under it: whole labels of
-	 * neighbouring columns overlap. */
-	for (int k = 0; k < nk; k++) {
-		const struct an_result *r = &s->r[ks[k]];
-		const char *rest = r->label + strlen(r->release);
-		say_q(f, k ? ", " : "", r->release, ".\"\\n\".");
-		say_q(f, "", *rest == ' ' ? rest + 1 : rest, "");
-		say(f, " %d", k);
+	say(f, "set title 'COW policy fingerprint: what each probe scenario did on each kernel "
+	       "(pages reused, copied or out of sync / pages probed)' offset 0,1\n");
+	say(f, "set ylabel 'probe scenario (docs/scenarios.md)'\n");
+	say(f, "set xrange [-0.5:%d.5]\nset x2range [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n",
+	    nk - 1, nk - 1, ns - 1);
+	heat_axes(f, v, ks, nk, ids, ns);
+	int nr = heat_reasons(f, v, ks, nk, ids, ns);
+	footer(f);
+	say(f, "set tics scale 0\nset key outside right top vertical font ',9'\n"
+	       "set bmargin %d\nset rmargin 16\nset tmargin 5\n", 5 + 2 * nr);
+	say(f, "plot $heat using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 "
+	       "lc rgb variable notitle");
+	for (int i = 0; i < 4; i++) {
+		say(f, ", ");
+		key_box(f, fp_colours[i], fp_names[i], true);
 	}
-	say(f, ")\nset ytics nomirror (");
-	for (int i = 0; i < ns; i++) {
-		say_q(f, i ? ", " : "", scen[i], "");
-		say(f, " %d", i);
-	}
-	say(f, ")\nset cbrange [-0.5:3.5]\nset palette maxcolors 4\n"
-	       "set palette defined (0 '#1b9e77', 1 '#fdae61', 2 '#d7191c', 3 '#cccccc')\n"
-	       "set cbtics ('reuse' 0, 'copy' 1, 'pin lost' 2, 'not run' 3)\n"
-	       "set key off\nset tics scale 0\n"
-	       "plot $heat using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 "
-	       "fc palette notitle\n");
-	int w = 300 + 230 * nk, h = 250 + 34 * ns;
-	if (gp_close(&g, o, "6-fingerprint", w < 800 ? 800 : w, h < 480 ? 480 : h)) {
-		note(pl, "gnuplot failed on plot 6-fingerprint");
+	say(f, "\n");
+	int w = clamp_w(560 + 125 * nk), h = 300 + 34 * ns + 24 * nr;
+	if (gp_close(&g, o, "4-fingerprint", w, h < 480 ? 480 : h)) {
+		note(pl, "gnuplot failed on plot 4-fingerprint");
 		return -1;
 	}
-	snprintf(pl->names[pl->n], sizeof pl->names[0], "6-fingerprint");
-	snprintf(pl->titles[pl->n++], sizeof pl->titles[0],
-		 "Policy fingerprint: probe scenario x kernel -> reuse / copy / pin lost");
+	add_plot(pl, "4-fingerprint", "Which era does each kernel behave like? Probe scenario x "
+	     "kernel -> reuse / copy / pin lost sync");
+	return 0;
+}
+
+/* ---- (e) times of native runs ---- */
+
+struct timed {
+	const struct an_row *row;
+	const struct an_opts *o;
+};
+
+static bool time_bar(const struct an_table *t, const void *p, int r, struct bar *b)
+{
+	const struct timed *x = p;
+	const struct an_cell *c = an_find_cell(x->row, r);
+	if (!c || !time_ok(t, x->o, r) || isnan(c->st.center))
+		return false;
+	b->y = c->st.center / 1e3;
+	b->lo = isnan(c->st.lo) ? b->y : fmax(c->st.lo / 1e3, b->y * 1e-3);
+	b->hi = isnan(c->st.hi) ? b->y : c->st.hi / 1e3;
+	return true;
+}
+
+/* Phases whose time per operation differs (Welch p < 0.05) between the
+ * timed kernels; all else is noise on a slide. */
+static bool time_differs(const struct an_table *t, const struct an_row *row,
+			 const struct an_opts *o)
+{
+	const struct an_cell *a = NULL;
+	for (int c = 0; c < row->ncells; c++) {
+		const struct an_cell *x = &row->cells[c];
+		if (!time_ok(t, o, x->result))
+			continue;
+		if (!a) {
+			a = x;
+			continue;
+		}
+		double p = an_welch_p(x->v, x->n, a->v, a->n);
+		if (!isnan(p) && p < 0.05)
+			return true;
+	}
+	return false;
+}
+
+/* The spread of a time row's centres over the timed kernels (max/min). */
+static double spread(const struct an_table *t, const struct an_row *row,
+		     const struct an_opts *o)
+{
+	double lo = INFINITY, hi = 0;
+	int n = 0;
+	for (int c = 0; c < row->ncells; c++)
+		if (time_ok(t, o, row->cells[c].result) && row->cells[c].st.center > 0) {
+			lo = fmin(lo, row->cells[c].st.center);
+			hi = fmax(hi, row->cells[c].st.center);
+			n++;
+		}
+	return n > 1 ? hi / lo : 0;
+}
+
+/* A slide holds about this many bars: the phases with the largest spread. */
+#define TIME_BARS 60
+
+static int plot_times(const struct an_summary *S, const struct an_opts *o, struct an_plots *pl)
+{
+	const struct an_table *t = S->t;
+	int native = 0;
+	for (int r = 0; r < t->set->n; r++)
+		native += time_ok(t, o, r);
+	if (native < 2) {
+		note(pl, "times not plotted: %d native kernel%s (emulated TCG times say nothing "
+			 "about the kernel; --emulated-times plots them anyway)", native,
+		     native == 1 ? "" : "s");
+		return 0;
+	}
+	static struct chart c;
+	static struct timed rows[128];
+	static double spreads[128];
+	memset(&c, 0, sizeof c);
+	c.nseg = 1;
+	int n = 0;
+	for (int i = 0; i < t->n && n < 128; i++)
+		if (!strcmp(t->rows[i].metric, "ns_per_op") && time_differs(t, &t->rows[i], o)) {
+			spreads[n] = spread(t, &t->rows[i], o);
+			rows[n++] = (struct timed){ &t->rows[i], o };
+		}
+	/* Keep the widest spreads that fit, drawn in table order. */
+	double cut = INFINITY;
+	for (int bars = 0;;) {
+		double next = 0;
+		for (int i = 0; i < n; i++)
+			if (spreads[i] < cut)
+				next = fmax(next, spreads[i]);
+		int more = 0;
+		for (int i = 0; i < n; i++)
+			if (spreads[i] == next)
+				more += native;
+		if (next <= 0 || bars + more > TIME_BARS)
+			break;
+		bars += more;
+		cut = next;
+	}
+	int shown = 0;
+	for (int i = 0; i < n; i++)
+		if (spreads[i] >= cut && spreads[i] > 0) {
+			chart_group(&c, t, &S->v, &rows[i], time_bar, rows[i].row->workload,
+				    rows[i].row->phase);
+			shown++;
+		}
+	if (!c.nb) {
+		note(pl, "times not plotted: no phase's time per operation differs between the "
+			 "native kernels (Welch p < 0.05)");
+		return 0;
+	}
+	if (shown < n)
+		note(pl, "time plot: the %d of %d differing phases with the largest spread between "
+			 "kernels (all are in table.csv)", shown, n);
+	double lo = INFINITY, hi = 0;
+	for (int i = 0; i < c.nb; i++) {
+		lo = fmin(lo, c.bars[i].y);
+		hi = fmax(hi, c.bars[i].y);
+	}
+	bool logy = lo > 0 && hi / lo > 100;
+	struct gp g;
+	if (gp_open(&g, o))
+		return -1;
+	chart_data(&g, t, &c, 0);
+	say(g.b, "set title 'Time per operation where native kernels differ: mean and 95%% "
+		 "confidence interval over repetitions%s'\n", logy ? " (log scale)" : "");
+	say(g.b, "set ylabel 'time per operation (us)'\n");
+	chart_axes(g.b, t, &c);
+	footer(g.b);
+	chart_plot(g.b, &c, &S->v, logy, "95% confidence interval", 0);
+	if (gp_close(&g, o, "5-time", chart_width(&c), 640)) {
+		note(pl, "gnuplot failed on plot 5-time");
+		return -1;
+	}
+	add_plot(pl, "5-time", "Does the policy cost time? Time per operation, native runs only");
 	return 0;
 }
 
@@ -627,16 +1016,16 @@ static void sweep_panel(FILE *f, struct line *lines, int nl, int panel, const ch
 static int sweeps(const struct an_table *t, const struct an_opts *o, struct an_plots *pl)
 {
 	int rc = 0;
-	const char *done[256];
+	const char *names[256];
 	int ndone = 0;
 	for (int i = 0; i < t->n && pl->n < 16; i++) {
 		const char *name = t->rows[i].wl_name;
 		bool seen = false;
 		for (int d = 0; d < ndone && !seen; d++)
-			seen = !strcmp(done[d], name);
+			seen = !strcmp(names[d], name);
 		if (seen || ndone >= 256)
 			continue;
-		done[ndone++] = name;
+		names[ndone++] = name;
 		static struct line lines[64];
 		int nl = sweep_lines(t, o, name, lines, 64), longest = 0;
 		for (int l = 0; l < nl; l++) {
@@ -679,15 +1068,17 @@ static int sweeps(const struct an_table *t, const struct an_opts *o, struct an_p
 		if (npanels > 1)
 			say(g.b, "unset multiplot\n");
 		char pname[64];
-		snprintf(pname, sizeof pname, "7-sweep-%d", ndone);
+		snprintf(pname, sizeof pname, "6-sweep-%d", ndone);
+		footer(g.b);
 		if (gp_close(&g, o, pname, 1100, 500 * npanels + 30 * nl)) {
 			note(pl, "gnuplot failed on plot %s", pname);
 			rc = -1;
 			continue;
 		}
-		snprintf(pl->names[pl->n], sizeof pl->names[0], "%s", pname);
-		snprintf(pl->titles[pl->n++], sizeof pl->titles[0], "Sweep of %.80s: cost against "
-			 "working-set size, one line per kernel and phase", name);
+		char ptitle[256];
+		snprintf(ptitle, sizeof ptitle, "How does the cost grow with the working set? "
+			 "Sweep of %.80s, one line per kernel and phase", name);
+		add_plot(pl, pname, ptitle);
 	}
 	return rc;
 }
@@ -696,42 +1087,14 @@ int an_plot_all(const struct an_table *t, const struct an_opts *o, struct an_plo
 {
 	/* A gnuplot that dies must not kill us with SIGPIPE. */
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	static struct an_summary S;
+	an_summary_build(&S, t);
 	int rc = 0;
-	static const struct series extra[] = { { { "extra_copies", "faults_minor", "faults_major" },
-		per_kfault, "extra copies per 1000 write faults",
-		"Extra COW copies (the writer was the only mapper) per 1000 write faults" } };
-	static const struct series mem[] = {
-		{ { "swapcache_leftover_bytes" }, mib, "swap-cache leftovers (MiB)",
-		  "Swap-cache leftovers: old pages still in the swap cache after a copy (median)" },
-		{ { "copy_bytes" }, mib, "memory of COW copies (MiB)",
-		  "Memory allocated by COW copies (median)" } };
-	static const struct series tlb[] = {
-		{ { "tlb_shootdowns", "ops" }, per_op, "TLB shootdown IPIs per operation",
-		  "TLB shootdowns (/proc/interrupts TLB) per operation (median)" },
-		{ { "tlb_flush_events", "ops" }, per_op, "tlb:tlb_flush events per operation",
-		  "tlb:tlb_flush tracepoint events per operation (median)" } };
-	static const struct series faults[] = {
-		{ { "faults_minor", "ops" }, per_op, "minor faults per operation",
-		  "Minor page faults per operation (median)" },
-		{ { "faults_major", "ops" }, per_op, "major faults per operation",
-		  "Major page faults per operation (median)" } };
-	static const struct series time[] = {
-		{ { "ns_per_op" }, NULL, "time per operation (us)",
-		  "Time per operation: mean over repetitions with 95% confidence interval" } };
-	rc |= bar_figure(t, o, pl, "1-extra-copies", "Extra COW copies per 1000 write faults",
-			 extra, 1, false);
-	rc |= bar_figure(t, o, pl, "2-memory", "Swap-cache leftovers and memory cost of copies",
-			 mem, 2, false);
-	rc |= bar_figure(t, o, pl, "3-tlb", "TLB shootdowns and tlb:tlb_flush events per operation",
-			 tlb, 2, false);
-	rc |= bar_figure(t, o, pl, "4-faults", "Minor and major faults per operation", faults, 2,
-			 false);
-	rc |= bar_figure(t, o, pl, "5-time", "Time per operation with 95% confidence intervals",
-			 time, 1, true);
-	if (any_emulated(t->set) && !o->emulated_times)
-		note(pl, "times of emulated results (env.emulated) are not plotted: TCG guest "
-			 "times say nothing about the kernel; pass --emulated-times to plot them");
-	rc |= heatmap(t, o, pl);
+	rc |= plot_extra(&S, o, pl);
+	rc |= plot_memory(&S, o, pl);
+	rc |= plot_races(&S, o, pl);
+	rc |= plot_heatmap(&S, o, pl);
+	rc |= plot_times(&S, o, pl);
 	rc |= sweeps(t, o, pl);
 	signal(SIGPIPE, old);
 	return rc ? -1 : 0;

@@ -9,17 +9,6 @@
 #include "repro.h"
 #include "text.h"
 
-#define MAX_SCEN 64
-
-struct scen {
-	char name[160]; /* "repro:fork-odirect / fork-write" */
-};
-
-struct tally {
-	double iterations, in_flight, lost, lost_in_flight, copies;
-	bool any;
-	const char *skip;
-};
 
 static double metric(json_t *ph, const char *key)
 {
@@ -39,18 +28,18 @@ static bool is_repro(json_t *wl)
 	return n && !strncmp(n, "repro:", 6);
 }
 
-static void add_row(struct scen *rows, int *n, const char *name, size_t cmp)
+static void add_row(struct an_repro_row *rows, int *n, const char *name, size_t cmp)
 {
 	for (int q = 0; q < *n; q++)
 		if (!strncmp(rows[q].name, name, cmp))
 			return;
-	if (*n < MAX_SCEN)
+	if (*n < AN_REPRO_MAX)
 		snprintf(rows[(*n)++].name, sizeof rows[0].name, "%s", name);
 }
 
 /* Rows in order of first appearance; a workload no kernel ran (skipped as a
  * whole everywhere) is one row with the phase "-". */
-static int collect_rows(const struct an_set *s, struct scen *rows)
+int an_repro_rows(const struct an_set *s, struct an_repro_row *rows)
 {
 	int n = 0;
 	char name[160];
@@ -77,7 +66,7 @@ static int collect_rows(const struct an_set *s, struct scen *rows)
 	return n;
 }
 
-static void tally_of(const struct an_result *res, const char *row, struct tally *t)
+void an_repro_tally(const struct an_result *res, const char *row, struct an_tally *t)
 {
 	memset(t, 0, sizeof *t);
 	size_t i, j, k;
@@ -120,7 +109,7 @@ static void tally_of(const struct an_result *res, const char *row, struct tally 
 	}
 }
 
-static void cell_text(char *out, size_t len, const struct tally *t)
+static void cell_text(char *out, size_t len, const struct an_tally *t)
 {
 	if (t->any)
 		snprintf(out, len, "%.0f / %.0f / %.0f (%.0f in flight of %.0f)", t->lost,
@@ -134,8 +123,8 @@ static void cell_text(char *out, size_t len, const struct tally *t)
 void an_write_repro_md(FILE *f, const struct an_view *v)
 {
 	const struct an_set *s = v->s;
-	struct scen *rows = calloc(MAX_SCEN, sizeof *rows);
-	int n = rows ? collect_rows(s, rows) : 0;
+	struct an_repro_row *rows = calloc(AN_REPRO_MAX, sizeof *rows);
+	int n = rows ? an_repro_rows(s, rows) : 0;
 	if (!n) {
 		free(rows);
 		return;
@@ -150,9 +139,9 @@ void an_write_repro_md(FILE *f, const struct an_view *v)
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i].name);
 		for (int k = 0; k < v->nk; k++) {
-			struct tally t;
+			struct an_tally t;
 			char cell[160];
-			tally_of(&s->r[v->order[k]], rows[i].name, &t);
+			an_repro_tally(&s->r[v->order[k]], rows[i].name, &t);
 			cell_text(cell, sizeof cell, &t);
 			an_md_cell(f, cell);
 		}

@@ -12,14 +12,6 @@
  * the writer maps every page alone and each such copy is an extra one. */
 static const char *const stand_ins[] = { "present_pages_copied" };
 
-static bool medians_differ(const struct an_row *row)
-{
-	for (int c = 1; row && c < row->ncells; c++)
-		if (row->cells[c].st.median != row->cells[0].st.median)
-			return true;
-	return false;
-}
-
 static void pick_denominator(const struct an_table *t, struct an_srow *r)
 {
 	static const char *const names[] = { "written", "pages", "ops" };
@@ -33,7 +25,7 @@ static void pick_denominator(const struct an_table *t, struct an_srow *r)
 		if (!positive)
 			continue;
 		r->denom_metric = names[i];
-		r->denom = medians_differ(d) ? NAN : d->cells[0].st.median;
+		r->denom = an_row_differs(d) ? NAN : d->cells[0].st.median;
 		return;
 	}
 }
@@ -87,7 +79,7 @@ void an_summary_build(struct an_summary *S, const struct an_table *t)
 		struct an_srow r;
 		if (!copy_rows(t, row, &r))
 			continue;
-		if (!medians_differ(r.copies) && !medians_differ(r.extra)) {
+		if (!an_row_differs(r.copies) && !an_row_differs(r.extra)) {
 			note_same(S, r.workload);
 			continue;
 		}

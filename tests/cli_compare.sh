@@ -49,7 +49,7 @@ rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: all-emulated inputs exit $rc"; cat "$out/emu.stdout"; fail=1; }
 grep -q "time panel left out" "$out/emu/report.md" ||
 	{ echo "FAIL: no note on the sweep's missing time panel"; fail=1; }
-[ -s "$out/emu/7-sweep-1.png" ] || { echo "FAIL: sweep's memory panel not drawn"; fail=1; }
+[ -s "$out/emu/6-sweep-1.png" ] || { echo "FAIL: sweep's memory panel not drawn"; fail=1; }
 
 # The pins table of two real guest runs (longterm-pin, S7e): the read-only
 # RDMA MR pins with FOLL_WRITE|FOLL_FORCE on 6.1 (soft-dirty, writable, no
