@@ -12,9 +12,14 @@ struct an_opts {
 	bool emulated_times;
 	bool plots;
 	const char *gnuplot; /* command; default "gnuplot" */
+	const char *const *fail_on; /* --fail-on rules, "METRIC>N" or "METRIC>+N%" */
+	int nfail_on;
+	bool capacity;       /* print the capacity table on the terminal too */
 };
 
-/* The whole subcommand; returns the exit status (2: bad input). */
+/* The whole subcommand; returns the exit status: 0, 1 when an output
+ * failed or a --fail-on rule found a regression, 2 on bad input (a
+ * document, the baseline or a malformed rule). */
 int an_compare_main(const char **paths, int npaths, const char *baseline,
 		    const struct an_opts *o);
 

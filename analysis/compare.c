@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "analysis.h"
+#include "capacity.h"
+#include "gate.h"
 #include "load.h"
 #include "model.h"
 #include "plot.h"
@@ -15,6 +17,7 @@
 #include "text.h"
 
 #define AN_TERM_WIDTH 100
+#define AN_MAX_RULES 16
 
 static int mkdir_p(const char *dir)
 {
@@ -50,11 +53,13 @@ static int pick_baseline(struct an_set *s, const char *baseline, char *err, size
 }
 
 /* What the terminal shows: the summary at 100 columns, and the files. */
-static void print_summary(const struct an_table *t)
+static void print_summary(const struct an_table *t, const struct an_opts *o)
 {
-	struct an_summary S;
+	static struct an_summary S;
 	an_summary_build(&S, t);
 	an_summary_text(stdout, &S, AN_TERM_WIDTH);
+	if (o->capacity)
+		an_write_capacity_text(stdout, &S.v, AN_TERM_WIDTH);
 }
 
 static void warn(const char *why)
@@ -109,25 +114,68 @@ static int write_outputs(const struct an_table *t, const struct an_opts *o)
 	return rc;
 }
 
+/* Loads every input and picks the baseline; -1 after saying why. */
+static int load_all(struct an_set *set, const char **paths, int npaths, const char *baseline)
+{
+	char err[1024];
+	if (!npaths) {
+		fprintf(stderr, "cowbench compare: no result documents given\n");
+		return -1;
+	}
+	for (int i = 0; i < npaths; i++)
+		if (an_load_path(set, paths[i], err, sizeof err)) {
+			fprintf(stderr, "cowbench compare: %s\n", err);
+			return -1;
+		}
+	int base = pick_baseline(set, baseline, err, sizeof err);
+	if (base < 0)
+		fprintf(stderr, "cowbench compare: %s\n", err);
+	return base;
+}
+
+static int parse_rules(const struct an_opts *o, struct an_rule *rules)
+{
+	char err[512];
+	for (int i = 0; i < o->nfail_on; i++)
+		if (an_rule_parse(o->fail_on[i], &rules[i], err, sizeof err)) {
+			fprintf(stderr, "cowbench compare: %s\n", err);
+			return -1;
+		}
+	return 0;
+}
+
+/* 0: no regression, 1: a regression, 2: a rule names no measured metric. */
+static int gate(const struct an_table *t, const struct an_rule *rules, int n)
+{
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		int bad = an_rule_check(t, &rules[i], stdout);
+		if (bad < 0) {
+			fprintf(stderr, "cowbench compare: --fail-on: no result has the metric "
+				"'%s' (docs/metrics.md lists them)\n", rules[i].metric);
+			return 2;
+		}
+		rc |= bad > 0;
+	}
+	if (n)
+		printf("fail-on: %s\n", rc ? "a kernel regressed against the baseline (exit 1)"
+					    : "no regression against the baseline");
+	return rc;
+}
+
 int an_compare_main(const char **paths, int npaths, const char *baseline,
 		    const struct an_opts *o)
 {
 	static struct an_set set;
-	char err[1024];
-	if (!npaths) {
-		fprintf(stderr, "cowbench compare: no result documents given\n");
+	struct an_rule rules[AN_MAX_RULES];
+	if (o->nfail_on > AN_MAX_RULES) {
+		fprintf(stderr, "cowbench compare: at most %d --fail-on rules\n", AN_MAX_RULES);
 		return 2;
 	}
-	for (int i = 0; i < npaths; i++) {
-		if (an_load_path(&set, paths[i], err, sizeof err)) {
-			fprintf(stderr, "cowbench compare: %s\n", err);
-			an_set_free(&set);
-			return 2;
-		}
-	}
-	int base = pick_baseline(&set, baseline, err, sizeof err);
+	if (parse_rules(o, rules))
+		return 2;
+	int base = load_all(&set, paths, npaths, baseline);
 	if (base < 0) {
-		fprintf(stderr, "cowbench compare: %s\n", err);
 		an_set_free(&set);
 		return 2;
 	}
@@ -146,9 +194,10 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 	char line[PATH_MAX + 300];
 	snprintf(line, sizeof line, "baseline: %s (%s)", set.r[base].label, set.r[base].path);
 	an_wrap(stdout, line, 0, 2, AN_TERM_WIDTH);
-	print_summary(&t);
+	print_summary(&t, o);
 	int rc = write_outputs(&t, o);
+	int g = gate(&t, rules, o->nfail_on);
 	an_table_free(&t);
 	an_set_free(&set);
-	return rc;
+	return g == 2 ? 2 : rc | g;
 }
