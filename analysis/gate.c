@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gate.h"
+#include "text.h"
 
 static bool metric_name(const char *s, size_t n)
 {
@@ -73,10 +74,13 @@ int an_rule_check(const struct an_table *t, const struct an_rule *r, FILE *out)
 			double by;
 			if (c == row->base || !regresses(r, b->st.center, x->st.center, &by))
 				continue;
-			fprintf(out, "regression: %s %s %s: %s %g against the baseline's %g "
-				"(%+g%s > %g%s)\n", row->workload, row->phase, row->metric,
-				t->set->r[x->result].release, x->st.center, b->st.center, by,
-				r->relative ? "%" : "", r->threshold, r->relative ? "%" : "");
+			char line[1024];
+			snprintf(line, sizeof line, "regression: %s %s %s: %s %g against the "
+				 "baseline's %g (%+g%s > %g%s)", row->workload, row->phase,
+				 row->metric, t->set->r[x->result].release, x->st.center,
+				 b->st.center, by, r->relative ? "%" : "", r->threshold,
+				 r->relative ? "%" : "");
+			an_wrap(out, line, 0, 2, 100);
 			bad++;
 		}
 	}
