@@ -121,7 +121,8 @@ void an_summary_kernel(const struct an_summary *S, int result, char *buf, size_t
 	snprintf(buf, len, "%s (%s)", name, an_era_of(k));
 }
 
-/* Kernels (in column order) whose copies median is v, as "A, B and C". */
+/* Kernels (in column order) whose copies median is v, as "A and B
+ * (page_count), C (exclusive)": the era once per run of one era. */
 static int names_with(const struct an_summary *S, const struct an_srow *r, double v, FILE *f)
 {
 	int k[AN_MAX_RESULTS], n = 0;
@@ -130,10 +131,16 @@ static int names_with(const struct an_summary *S, const struct an_srow *r, doubl
 		if (c && c->st.median == v)
 			k[n++] = S->v.order[i];
 	}
+	const struct an_set *s = S->t->set;
 	for (int i = 0; i < n; i++) {
-		char name[64];
-		an_summary_kernel(S, k[i], name, sizeof name);
-		fprintf(f, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", name);
+		char name[32];
+		an_short_name(&s->r[k[i]], name, sizeof name, 12);
+		const char *era = an_era_of(&s->r[k[i]]);
+		bool last_of_era = i + 1 == n || strcmp(era, an_era_of(&s->r[k[i + 1]]));
+		bool same_era = i > 0 && !strcmp(era, an_era_of(&s->r[k[i - 1]]));
+		fprintf(f, "%s%s", i == 0 ? "" : same_era && last_of_era ? " and " : ", ", name);
+		if (last_of_era)
+			fprintf(f, " (%s)", era);
 	}
 	return n;
 }
@@ -323,9 +330,9 @@ void an_summary_text(FILE *f, const struct an_summary *S, int width)
 			width);
 		return;
 	}
-	an_wrap(f, "Where the kernels differ: copies (extra) per workload phase, medians over "
-		   "repetitions, in pages (docs/metrics.md); ** p < 0.01, * p < 0.05, exact "
-		   "Mann-Whitney U against the baseline (first column).", 0, 0, width);
+	an_wrap(f, "Where kernels differ: copies (extra) in pages, medians over repetitions "
+		   "(docs/metrics.md); ** p < 0.01, * p < 0.05: exact Mann-Whitney U against "
+		   "the baseline, the first column.", 0, 0, width);
 	int cw = cell_width(S), per = (width - 2) / cw;
 	per = per < 1 ? 1 : per;
 	for (int from = 0; from < S->v.nk; from += per) {
