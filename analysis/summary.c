@@ -138,7 +138,8 @@ static int names_with(const struct an_summary *S, const struct an_srow *r, doubl
 		const char *era = an_era_of(&s->r[k[i]]);
 		bool last_of_era = i + 1 == n || strcmp(era, an_era_of(&s->r[k[i + 1]]));
 		bool same_era = i > 0 && !strcmp(era, an_era_of(&s->r[k[i - 1]]));
-		fprintf(f, "%s%s", i == 0 ? "" : same_era && last_of_era ? " and " : ", ", name);
+		bool and = i == n - 1 || (same_era && last_of_era);
+		fprintf(f, "%s%s", i == 0 ? "" : and ? " and " : ", ", name);
 		if (last_of_era)
 			fprintf(f, " (%s)", era);
 	}
