@@ -401,7 +401,9 @@ static int load_dir(struct an_set *s, const char *dir, char *err, size_t errlen)
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		size_t dl = strlen(dir);
+		snprintf(path, sizeof path, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/",
+			 names[i]);
 		if (!rc)
 			rc = load_file(s, path, err, errlen);
 		free(names[i]);

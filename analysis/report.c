@@ -85,11 +85,11 @@ static void md_plots(FILE *f, const struct an_plots *pl)
 	fputs("## Plots\n\nEach answers one question; metrics: docs/metrics.md, scenarios: "
 	      "docs/scenarios.md.\n\n", f);
 	for (int i = 0; i < pl->n; i++)
-		fprintf(f, "- %s: ![%s](%s.png) ([SVG](%s.svg))\n", pl->titles[i], pl->titles[i],
-			pl->names[i], pl->names[i]);
+		fprintf(f, "**%s** ([SVG](%s.svg))\n\n![%s](%s.png)\n\n", pl->titles[i],
+			pl->names[i], pl->names[i], pl->names[i]);
 	for (int i = 0; i < pl->nnotes; i++)
 		fprintf(f, "- note: %s\n", pl->notes[i]);
-	fputs("\n", f);
+	fputs(pl->nnotes ? "\n" : "", f);
 }
 
 static void md_details(FILE *f, const struct an_set *s)

@@ -279,7 +279,12 @@ static void text_header(FILE *f, const struct an_summary *S, int from, int to, i
 	for (int k = from; k < to; k++) {
 		const char *era = an_era_of(&s->r[S->v.order[k]]);
 		bool starts = k == from || strcmp(era, an_era_of(&s->r[S->v.order[k - 1]]));
-		fprintf(f, "%-*.*s", k + 1 < to ? cw : 0, cw - 1, starts ? era : "");
+		/* Pad only up to the next era name: no trailing blanks. */
+		bool more = false;
+		for (int j = k + 1; j < to && !more; j++)
+			more = strcmp(an_era_of(&s->r[S->v.order[j]]),
+				      an_era_of(&s->r[S->v.order[j - 1]])) != 0;
+		fprintf(f, "%-*.*s", more ? cw : 0, cw - 1, starts ? era : "");
 	}
 	fprintf(f, "\n  ");
 	for (int k = from; k < to; k++) {
@@ -332,8 +337,8 @@ void an_summary_text(FILE *f, const struct an_summary *S, int width)
 		return;
 	}
 	an_wrap(f, "Where kernels differ: copies (extra) in pages, medians over repetitions "
-		   "(docs/metrics.md); ** p < 0.01, * p < 0.05: exact Mann-Whitney U against "
-		   "the baseline, the first column.", 0, 0, width);
+		   "(docs/metrics.md); ** p<0.01, * p<0.05: exact Mann-Whitney U against the "
+		   "baseline, the first column.", 0, 0, width);
 	int cw = cell_width(S), per = (width - 2) / cw;
 	per = per < 1 ? 1 : per;
 	for (int from = 0; from < S->v.nk; from += per) {
