@@ -1,5 +1,6 @@
-/* Outputs of `cowbench compare`: report.md (table, plots, environments,
- * verdicts), table.csv and table.json. */
+/* Outputs of `cowbench compare`: report.md (warnings, the summary and its
+ * verdicts, the per-workload tables, plots, details), and the long form in
+ * table.csv and table.json. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

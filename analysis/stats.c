@@ -1,6 +1,7 @@
 /* Statistics over repetitions: medians, means, Student-t confidence
- * intervals and Welch's t-test. Pure functions, no allocation limits beyond
- * AN_MAX_REPS. */
+ * intervals and Welch's t-test for times; order-statistic intervals of the
+ * median and the exact Mann-Whitney U test for counts. Pure functions, no
+ * allocation, no limits beyond AN_MAX_REPS. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
