@@ -1,9 +1,9 @@
 #!/bin/bash
-# A real run's result document validates against bench/result.schema.json,
+# A real run's result document validates against bench/schema/result.schema.json,
 # is written atomically (no temp file left) and lists env and counters.
 set -u
 BIN=$1
-SCHEMA=$(dirname "$0")/../bench/result.schema.json
+SCHEMA=$(dirname "$0")/../bench/schema/result.schema.json
 PY=/usr/bin/python3
 $PY -c 'import jsonschema' 2>/dev/null || { echo "skipped: python3-jsonschema missing"; exit 77; }
 out=$(mktemp -d)

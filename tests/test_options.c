@@ -67,8 +67,8 @@ static void test_every_workload_default_parses(void **state)
 	(void)state;
 	struct cb_run_opts o = { .reps = 1 };
 	char err[256];
-	for (int i = 0; cb_workloads[i]; i++) {
-		const struct cb_workload *w = cb_workloads[i];
+	for (int i = 0; cb_workload_table[i]; i++) {
+		const struct cb_workload *w = cb_workload_table[i];
 		assert_non_null(w->name);
 		assert_non_null(w->summary);
 		assert_non_null(w->run);

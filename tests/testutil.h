@@ -12,6 +12,13 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "workloads.h"
+
+/* The command line hands the harness its workloads; the tests do the same. */
+__attribute__((constructor)) static void tu_registry(void)
+{
+	cb_registry_set(cb_workload_table);
+}
 
 /* Runs a workload in-process with "key=value" options; fails the test on
  * bad options. */

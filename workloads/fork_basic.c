@@ -32,10 +32,9 @@ static void write_all(struct fork_basic *f)
 
 static int setup(struct cb_ctx *c)
 {
-	struct fork_basic *f = calloc(1, sizeof *f);
+	struct fork_basic *f = cb_priv(c);
 	size_t ps = cb_page_size();
 	f->len = (cb_opt_u64(c, "size") + ps - 1) / ps * ps;
-	cb_set_priv(c, f);
 	f->buf = mmap(NULL, f->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (f->buf == MAP_FAILED) {
 		f->buf = NULL;
@@ -105,7 +104,6 @@ static void teardown(struct cb_ctx *c)
 	struct fork_basic *f = cb_priv(c);
 	if (f && f->buf)
 		munmap(f->buf, f->len);
-	free(f);
 }
 
 const struct cb_workload cb_wl_fork_basic = {
@@ -115,6 +113,7 @@ const struct cb_workload cb_wl_fork_basic = {
 	.scenarios = "S1 S2",
 	.opts = opts,
 	.needs = 0,
+	.priv_size = sizeof(struct fork_basic),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -224,8 +224,7 @@ static int map_heap(struct cb_ctx *c, struct server *s)
 
 static int setup(struct cb_ctx *c)
 {
-	struct server *s = calloc(1, sizeof *s);
-	cb_set_priv(c, s);
+	struct server *s = cb_priv(c);
 	s->c = c;
 	s->ps = cb_page_size();
 	s->len = cb_opt_u64(c, "size") / s->ps * s->ps;
@@ -307,6 +306,7 @@ static int fork_phase(struct cb_ctx *c, struct server *s)
 	cb_phase_begin(c, "fork");
 	int rc = fork_child(c, s, &ns);
 	cb_phase_ops(c, 1);
+	cb_phase_op(c, "fork");
 	if (!rc) {
 		cb_phase_metric(c, "fork_ns", (double)ns, "ns");
 		cb_phase_metric(c, "fork_ns_per_gib", (double)ns * (double)(1ull << 30) /
@@ -381,7 +381,6 @@ static void teardown(struct cb_ctx *c)
 	free(s->tids);
 	free(s->kids);
 	free(s->release);
-	free(s);
 }
 
 const struct cb_workload cb_wl_fork_server = {
@@ -391,6 +390,8 @@ const struct cb_workload cb_wl_fork_server = {
 	.scenarios = "S1 S2 S9a S9b",
 	.opts = opts,
 	.needs = 0,
+	.priv_size = sizeof(struct server),
+	.op = "request",
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -222,8 +222,7 @@ static int warn_other_mergers(struct cb_ctx *c)
 
 static int setup(struct cb_ctx *c)
 {
-	struct vms *v = calloc(1, sizeof *v);
-	cb_set_priv(c, v);
+	struct vms *v = cb_priv(c);
 	v->ps = cb_page_size();
 	v->len = cb_opt_u64(c, "size") / v->ps * v->ps;
 	v->pages = v->len / v->ps;
@@ -424,7 +423,6 @@ static void teardown(struct cb_ctx *c)
 	if (v->buf)
 		munmap(v->buf, v->len);
 	free(v->g);
-	free(v);
 }
 
 const struct cb_workload cb_wl_ksm_vms = {
@@ -434,6 +432,7 @@ const struct cb_workload cb_wl_ksm_vms = {
 	.scenarios = "S5a S5b",
 	.opts = opts,
 	.needs = CB_NEED_ROOT | CB_NEED_KSM,
+	.priv_size = sizeof(struct vms),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

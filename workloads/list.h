@@ -1,6 +1,8 @@
 /* The one table of workloads: X(c_identifier). Each entry is defined as
- * `const struct cb_workload cb_wl_<identifier>` in workloads/<identifier>.c.
- * Order is the order of `cowbench list` and of a default `cowbench run`. */
+ * `const struct cb_workload cb_wl_<identifier>` in one file of workloads/
+ * (the file's name is the workload's, e.g. fork_basic.c; the repro:* races
+ * live in repro_<mechanism>.c, several per file). Order is the order of
+ * `cowbench list` and of a default `cowbench run`. */
 #define CB_WORKLOADS(X) \
 	X(fork_basic) \
 	X(fork_server) \

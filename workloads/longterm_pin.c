@@ -22,8 +22,6 @@
 #include <unistd.h>
 
 #include "cowbench.h"
-#include "harness.h"
-#include "tracker.h"
 #include "pins/pin.h"
 
 struct longterm_pin {
@@ -74,10 +72,9 @@ static int map_buffer(struct cb_ctx *c, struct longterm_pin *l)
 
 static int setup(struct cb_ctx *c)
 {
-	struct longterm_pin *l = calloc(1, sizeof *l);
+	struct longterm_pin *l = cb_priv(c);
 	size_t ps = cb_page_size();
 	l->len = (cb_opt_u64(c, "size") + ps - 1) / ps * ps;
-	cb_set_priv(c, l);
 	return 0;
 }
 
@@ -226,7 +223,6 @@ static void teardown(struct cb_ctx *c)
 	struct longterm_pin *l = cb_priv(c);
 	if (l)
 		unmap_buffer(l);
-	free(l);
 }
 
 const struct cb_workload cb_wl_longterm_pin = {
@@ -237,6 +233,7 @@ const struct cb_workload cb_wl_longterm_pin = {
 	.scenarios = "S7a S7b S7c S7d S7e S6c",
 	.opts = opts,
 	.needs = 0,
+	.priv_size = sizeof(struct longterm_pin),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -196,11 +196,10 @@ static char *map(size_t len)
 
 static int setup(struct cb_ctx *c)
 {
-	struct reclaim *s = calloc(1, sizeof *s);
+	struct reclaim *s = cb_priv(c);
 	size_t ps = cb_page_size();
 	s->worker = s->hogger = -1;
 	s->to_worker = s->from_worker = s->hog_ready = -1;
-	cb_set_priv(c, s);
 	s->len = cb_opt_u64(c, "size") / ps * ps;
 	s->hog_len = cb_opt_u64(c, "hog") / ps * ps;
 	uint64_t limit = cb_opt_u64(c, "limit");
@@ -334,7 +333,6 @@ static void teardown(struct cb_ctx *c)
 		munmap(s->buf, s->len);
 	if (s->hog)
 		munmap(s->hog, s->hog_len);
-	free(s);
 }
 
 const struct cb_workload cb_wl_reclaim_pressure = {
@@ -344,6 +342,7 @@ const struct cb_workload cb_wl_reclaim_pressure = {
 	.scenarios = "S2 S4",
 	.opts = opts,
 	.needs = CB_NEED_ROOT | CB_NEED_SWAP,
+	.priv_size = sizeof(struct reclaim),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -144,9 +144,8 @@ static void *map_pages(size_t len)
 
 static int setup_common(struct cb_ctx *c, enum odio_event ev)
 {
-	struct odio *o = calloc(1, sizeof *o);
+	struct odio *o = cb_priv(c);
 	size_t ps = cb_page_size();
-	cb_set_priv(c, o);
 	o->ev = ev;
 	o->fd = o->refs_fd = -1;
 	o->pages = cb_opt_u64(c, "iterations");
@@ -351,16 +350,18 @@ static void teardown(struct cb_ctx *c)
 		munmap(o->buf, o->pages * ps);
 	if (o->ahead)
 		munmap(o->ahead, o->ahead_n * o->ahead_size);
-	free(o);
 }
 
 const struct cb_workload cb_wl_repro_fork_odirect = {
 	.name = "repro:fork-odirect",
+	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "2009 race: O_DIRECT read into half a page in flight, fork, write the "
 		   "other half; is the read lost?",
 	.scenarios = "S8 S6a",
 	.opts = opts,
 	.needs = 0,
+	.priv_size = sizeof(struct odio),
 	.setup = setup_fork,
 	.run = run,
 	.teardown = teardown,
@@ -368,11 +369,14 @@ const struct cb_workload cb_wl_repro_fork_odirect = {
 
 const struct cb_workload cb_wl_repro_clear_refs_odirect = {
 	.name = "repro:clear-refs-odirect",
+	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "2021 race: O_DIRECT read in flight, clear_refs 4 write-protects the page, "
 		   "the other half is written",
 	.scenarios = "S6b",
 	.opts = opts,
 	.needs = CB_NEED_SOFTDIRTY,
+	.priv_size = sizeof(struct odio),
 	.setup = setup_clear_refs,
 	.run = run,
 	.teardown = teardown,
@@ -380,11 +384,14 @@ const struct cb_workload cb_wl_repro_clear_refs_odirect = {
 
 const struct cb_workload cb_wl_repro_swapout_odirect = {
 	.name = "repro:swapout-odirect",
+	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "2022 race: O_DIRECT read in flight, MADV_PAGEOUT swaps the page out, the "
 		   "other half is written",
 	.scenarios = "S7d",
 	.opts = opts,
 	.needs = CB_NEED_ROOT | CB_NEED_PAGEOUT,
+	.priv_size = sizeof(struct odio),
 	.setup = setup_pageout,
 	.run = run,
 	.teardown = teardown,

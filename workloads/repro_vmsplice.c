@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "cowbench.h"
-#include "tracker.h"
 
 #define HUGE (2ul << 20)
 
@@ -39,8 +38,7 @@ static const struct cb_opt opts[] = {
 
 static int setup(struct cb_ctx *c)
 {
-	struct vsc *v = calloc(1, sizeof *v);
-	cb_set_priv(c, v);
+	struct vsc *v = cb_priv(c);
 	v->page = malloc(cb_page_size());
 	return v->page ? 0 : cb_fail(c, "out of memory");
 }
@@ -63,12 +61,7 @@ static char *map_region(size_t len, bool huge)
 
 static bool is_thp(const char *p)
 {
-	struct cb_region r = { getpid(), (uintptr_t)p, cb_page_size() };
-	struct cb_track_snap s;
-	bool thp = !cb_track_snapshot(&r, 1, &s) && s.pfn_ok && s.n == 1 &&
-		   ((s.pages[0].kflags >> KPF_THP) & 1);
-	cb_track_free(&s);
-	return thp;
+	return (cb_kpageflags_of(p) >> KPF_THP) & 1;
 }
 
 /* The child: vmsplice one page of the shared region, unmap the region,
@@ -182,16 +175,18 @@ static void teardown(struct cb_ctx *c)
 	struct vsc *v = cb_priv(c);
 	if (v)
 		free(v->page);
-	free(v);
 }
 
 const struct cb_workload cb_wl_repro_vmsplice_child = {
 	.name = "repro:vmsplice-child",
+	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "CVE-2020-29374: a child vmsplices a COW-shared page and unmaps it; does "
 		   "its pipe show the parent's later write? (base page, THP)",
 	.scenarios = "S6c",
 	.opts = opts,
 	.needs = CB_NEED_ROOT,
+	.priv_size = sizeof(struct vsc),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

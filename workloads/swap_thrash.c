@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "cowbench.h"
-#include "tracker.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
@@ -223,11 +222,10 @@ static int choose_pressure(struct cb_ctx *c, struct swap_thrash *s)
 
 static int setup(struct cb_ctx *c)
 {
-	struct swap_thrash *s = calloc(1, sizeof *s);
+	struct swap_thrash *s = cb_priv(c);
 	size_t ps = cb_page_size();
 	s->worker = -1;
 	s->to_worker = s->from_worker = -1;
-	cb_set_priv(c, s);
 	s->len = cb_opt_u64(c, "size") / ps * ps;
 	s->window = cb_opt_u64(c, "window") / ps * ps;
 	if (!s->window || 2 * s->window > s->len)
@@ -357,7 +355,6 @@ static void teardown(struct cb_ctx *c)
 		close(s->from_worker);
 	if (s->buf)
 		munmap(s->buf, s->len);
-	free(s);
 }
 
 const struct cb_workload cb_wl_swap_thrash = {
@@ -367,6 +364,7 @@ const struct cb_workload cb_wl_swap_thrash = {
 	.scenarios = "S3a S3b",
 	.opts = opts,
 	.needs = CB_NEED_ROOT | CB_NEED_SWAP | CB_NEED_PAGEOUT,
+	.priv_size = sizeof(struct swap_thrash),
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

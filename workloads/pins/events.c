@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "cowbench.h"
 #include "pin.h"
 
 #ifndef MADV_PAGEOUT

@@ -103,3 +103,13 @@ int cb_ksm_merging_pages(pid_t pid, uint64_t *pages)
 	snprintf(path, sizeof path, "/proc/%d/ksm_merging_pages", (int)pid);
 	return read_u64(path, pages);
 }
+
+uint64_t cb_swapcached_bytes(void)
+{
+	return cb_meminfo_bytes("SwapCached");
+}
+
+uint64_t cb_mem_available_bytes(void)
+{
+	return cb_meminfo_bytes("MemAvailable");
+}

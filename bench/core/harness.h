@@ -7,24 +7,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cbcore.h"
 #include "cowbench.h"
 #include "tracker.h"
 
 #define CB_MAX_REGIONS 64
 
 struct cb_perf;
-
-struct cb_run_opts {
-	int reps;
-	uint64_t size;        /* 0: each workload's own default */
-	const char *size_text; /* --size as typed, for messages */
-	const char **kv;      /* "key=value" from -o */
-	int nkv;
-	const char **events;  /* extra perf events named with --event */
-	int nevents;
-	bool force;
-	unsigned timeout;     /* watchdog seconds per repetition; 0: none */
-};
 
 struct cb_ctx {
 	const struct cb_workload *w;
@@ -52,8 +41,6 @@ char *cb_read_file(const char *path, size_t *len);
 int cb_write_file(const char *path, const char *value);
 char *cb_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *cb_vstrdup_printf(const char *fmt, va_list ap);
-bool cb_is_root(void);
-void cb_die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* procfs.c: parsers of /proc text, exported for the fixture tests */
 json_t *cb_parse_vmstat(const char *text);
@@ -77,15 +64,11 @@ json_t *cb_perf_probe_all(void);
 int cb_tracepoint_id(const char *sys, const char *name, char *why, size_t whylen);
 
 /* env.c */
-json_t *cb_env_collect(void);
 const char *cb_era_by_version(const char *release);
 json_t *cb_era_by_counters(json_t *vmstat, bool have_ksm);
 bool cb_have_swap(void);
 bool cb_have_ksm(void);
 bool cb_have_iouring(char *why, size_t len);
-bool cb_have_pageout(char *why, size_t len);
-bool cb_have_uffd_wp(char *why, size_t len);
-bool cb_have_softdirty(char *why, size_t len);
 
 /* place.c */
 int cb_place_init(void);
@@ -95,15 +78,12 @@ json_t *cb_place_topology(void);
 /* journal.c */
 void cb_journal_set_dir(const char *dir);
 const char *cb_journal_path(void);
-int cb_journal_begin(char *err, size_t errlen);
 int cb_journal_write(const char *path, const char *value);
 int cb_journal_swapfile(const char *path);
 int cb_journal_cgroup(const char *path);
 int cb_journal_mount(const char *target);
 int cb_journal_zram(const char *dev, const char *hot_id);
-int cb_journal_restore(bool verbose);
 void cb_journal_restore_signal(void);
-bool cb_journal_active(void);
 
 /* sysctl.c: system settings through the journal */
 int cb_swapfile_create(size_t bytes, char *path, size_t pathlen, char *err, size_t errlen);
@@ -116,20 +96,12 @@ const char *cb_zram_ours(void);
 const char *cb_swap_kind_used(char *name, size_t len);
 int cb_tracefs_ensure(void);
 
-/* registry.c */
-extern const struct cb_workload *const cb_workloads[];
-const struct cb_workload *cb_workload_find(const char *name);
-
 /* phase.c */
 void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *vals, int rep,
 		 struct cb_perf *perf);
 json_t *cb_ctx_finish(struct cb_ctx *c);
-extern volatile int cb_stop_requested;
 
 /* runner.c */
-void cb_install_signals(void);
-int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
-		  const char *out_path, const char *mode);
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
 		      size_t errlen);
 union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_run_opts *o,
@@ -139,8 +111,13 @@ json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals
 /* result.c */
 int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
 char *cb_result_default_path(json_t *env);
+char *cb_result_default_dir(void);
 json_t *cb_result_new(json_t *env);
-void cb_result_print_table(json_t *workload, FILE *out);
+
+/* table.c */
+void cb_result_print_table(json_t *workload, FILE *out, bool wide);
+void cb_result_print_legend(FILE *out, bool races);
+void cb_print_wrapped(FILE *out, int indent, const char *text);
 json_t *cb_result_summary(json_t *reps);
 
 #endif

@@ -38,9 +38,31 @@ char *cb_result_default_path(json_t *env)
 	strftime(when, sizeof when, "%Y%m%d-%H%M%S", gmtime(&t));
 	char *p = cb_strdup_printf("%s_%s_%s", host ? host : "host", rel ? rel : "kernel", when);
 	sanitize(p);
-	char *full = cb_strdup_printf("results/%s.json", p);
+	char *dir = cb_result_default_dir();
+	char *full = cb_strdup_printf("%s/%s.json", dir, p);
+	free(dir);
 	free(p);
 	return full;
+}
+
+/* Never the checkout: a user's runs must not mix into committed results.
+ * $XDG_DATA_HOME/cowbench/results, else ~/.local/share/cowbench/results,
+ * made on first use. */
+char *cb_result_default_dir(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *dir = xdg && *xdg ? cb_strdup_printf("%s/cowbench/results", xdg)
+				: cb_strdup_printf("%s/.local/share/cowbench/results",
+						   home && *home ? home : "/tmp");
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(dir, 0755);
+		*p = '/';
+	}
+	mkdir(dir, 0755);
+	return dir;
 }
 
 /* temp file in the same directory + fsync + rename: never half a file. */
@@ -98,11 +120,6 @@ static json_t *distribution(json_t *reps, const char *phase, const char *key)
 			 "n", n);
 }
 
-static const char *const summary_keys[] = {
-	"pages", "copied", "reused", "extra_copies", "swapcache_leftover_pages", "copy_bytes",
-	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major", "elapsed_ns",
-	"ns_per_op", NULL };
-
 json_t *cb_result_summary(json_t *reps)
 {
 	json_t *out = json_object();
@@ -114,102 +131,12 @@ json_t *cb_result_summary(json_t *reps)
 			if (!name || json_object_get(out, name))
 				continue;
 			json_t *s = json_object();
-			for (size_t k = 0; summary_keys[k]; k++)
-				json_object_set_new(s, summary_keys[k],
-						    distribution(reps, name, summary_keys[k]));
+			for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+				if (k->flags & CB_KEYF_SUMMARY)
+					json_object_set_new(s, k->name,
+							    distribution(reps, name, k->name));
 			json_object_set_new(out, name, s);
 		}
 	}
 	return out;
-}
-
-static void cell(FILE *out, json_t *d, int width)
-{
-	char buf[64];
-	if (!json_is_object(d)) {
-		snprintf(buf, sizeof buf, "n/a");
-	} else {
-		double med = json_number_value(json_object_get(d, "median"));
-		double lo = json_number_value(json_object_get(d, "min"));
-		double hi = json_number_value(json_object_get(d, "max"));
-		if (lo == hi)
-			snprintf(buf, sizeof buf, "%.0f", med);
-		else
-			snprintf(buf, sizeof buf, "%.0f [%.0f-%.0f]", med, lo, hi);
-	}
-	fprintf(out, " %*s", width, buf);
-}
-
-static void skipped_reps(json_t *w, FILE *out)
-{
-	size_t i;
-	json_t *rep;
-	json_array_foreach(json_object_get(w, "reps"), i, rep) {
-		json_t *s = json_object_get(rep, "skipped"), *e = json_object_get(rep, "error");
-		if (json_is_string(s))
-			fprintf(out, "  rep %zu skipped: %s\n", i, json_string_value(s));
-		if (json_is_string(e))
-			fprintf(out, "  rep %zu failed: %s\n", i, json_string_value(e));
-		size_t j;
-		json_t *ph;
-		json_array_foreach(json_object_get(rep, "phases"), j, ph) {
-			json_t *ps = json_object_get(ph, "skipped");
-			if (i == 0 && json_is_string(ps))
-				fprintf(out, "  phase %s skipped: %s\n",
-					json_string_value(json_object_get(ph, "name")),
-					json_string_value(ps));
-		}
-	}
-}
-
-static int phase_width(json_t *sum)
-{
-	int width = 5;
-	const char *name;
-	json_t *s;
-	json_object_foreach(sum, name, s)
-		if ((int)strlen(name) > width)
-			width = (int)strlen(name);
-	return width;
-}
-
-static const struct column {
-	const char *key, *title;
-	int width;
-} columns[] = {
-	{ "pages", "pages", 6 },
-	{ "copied", "copied", 15 },
-	{ "reused", "reused", 15 },
-	{ "extra_copies", "extra", 13 },
-	{ "swapcache_leftover_pages", "swapc-left", 10 },
-	{ "tlb_shootdowns", "tlb-ipi", 13 },
-	{ "tlb_flush_events", "tlb:flush", 15 },
-	{ "faults_minor", "faults-min", 19 },
-	{ "faults_major", "faults-maj", 13 },
-	{ "ns_per_op", "ns/op", 13 },
-};
-
-void cb_result_print_table(json_t *w, FILE *out)
-{
-	json_t *sum = json_object_get(w, "summary");
-	int pw = phase_width(sum);
-	fprintf(out, "\n%s  (%d reps; median [min-max] over reps)\n",
-		json_string_value(json_object_get(w, "name")),
-		(int)json_array_size(json_object_get(w, "reps")));
-	fprintf(out, "  %-*s", pw, "phase");
-	for (size_t i = 0; i < sizeof columns / sizeof *columns; i++)
-		fprintf(out, " %*s", columns[i].width, columns[i].title);
-	fprintf(out, " %9s\n", "ms");
-	const char *name;
-	json_t *s;
-	json_object_foreach(sum, name, s) {
-		if (json_is_null(json_object_get(s, "elapsed_ns")))
-			continue;
-		fprintf(out, "  %-*s", pw, name);
-		for (size_t i = 0; i < sizeof columns / sizeof *columns; i++)
-			cell(out, json_object_get(s, columns[i].key), columns[i].width);
-		json_t *el = json_object_get(s, "elapsed_ns");
-		fprintf(out, " %9.2f\n", json_number_value(json_object_get(el, "median")) / 1e6);
-	}
-	skipped_reps(w, out);
 }

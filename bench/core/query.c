@@ -45,13 +45,24 @@ uint64_t cb_pfn_of(const void *addr)
 	return cb_pagemap_pfn(e);
 }
 
-bool cb_pfn_in_swapcache(uint64_t pfn)
+static uint64_t kpageflags(uint64_t pfn)
 {
 	static int fd = -1;
 	if (fd < 0)
 		fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	uint64_t f = 0;
 	if (!pfn || fd < 0 || pread(fd, &f, sizeof f, (off_t)(pfn * 8)) != (ssize_t)sizeof f)
-		return false;
+		return 0;
+	return f;
+}
+
+bool cb_pfn_in_swapcache(uint64_t pfn)
+{
+	uint64_t f = kpageflags(pfn);
 	return (f & (1ull << KPF_SWAPCACHE)) && (f & (1ull << KPF_ANON));
+}
+
+uint64_t cb_kpageflags_of(const void *addr)
+{
+	return kpageflags(cb_pfn_of(addr));
 }

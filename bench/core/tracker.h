@@ -8,20 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
-#define PM_PFN_MASK ((1ULL << 55) - 1)
-#define PM_SOFT_DIRTY (1ULL << 55)
-#define PM_EXCLUSIVE (1ULL << 56)
-#define PM_SWAPPED (1ULL << 62)
-#define PM_PRESENT (1ULL << 63)
-
-/* kpageflags bits */
-#define KPF_LRU 5
-#define KPF_ANON 12
-#define KPF_SWAPCACHE 13
-#define KPF_KSM 21
-#define KPF_THP 22
-#define KPF_ZERO_PAGE 24
+#include "cowbench.h" /* PM_*, KPF_* */
 
 struct cb_region {
 	pid_t pid;
@@ -54,9 +41,6 @@ struct cb_track_totals {
 
 int cb_track_snapshot(const struct cb_region *r, int nr, struct cb_track_snap *s);
 void cb_track_free(struct cb_track_snap *s);
-/* Pages of this process's [addr, addr+len) whose pagemap entry has
- * (entry & mask) == want; -1 when pagemap cannot be read. */
-long cb_track_count_own(const void *addr, size_t len, uint64_t mask, uint64_t want);
 /* Attribute copy / reuse from before to after; reads kpageflags of the old
  * PFNs of copied pages to find swap-cache leftovers. */
 void cb_track_compare(const struct cb_track_snap *before, const struct cb_track_snap *after,

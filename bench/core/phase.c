@@ -14,8 +14,6 @@
 
 #include "harness.h"
 
-volatile int cb_stop_requested;
-
 void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *vals, int rep,
 		 struct cb_perf *perf)
 {
@@ -43,39 +41,6 @@ json_t *cb_ctx_finish(struct cb_ctx *c)
 	return r;
 }
 
-static int opt_index(const struct cb_ctx *c, const char *name)
-{
-	for (int i = 0; c->w->opts && c->w->opts[i].name; i++)
-		if (!strcmp(c->w->opts[i].name, name))
-			return i;
-	fprintf(stderr, "cowbench: workload %s has no option '%s'\n", c->w->name, name);
-	abort();
-}
-
-uint64_t cb_opt_u64(const struct cb_ctx *c, const char *name)
-{
-	return c->vals[opt_index(c, name)].u;
-}
-
-double cb_opt_double(const struct cb_ctx *c, const char *name)
-{
-	return c->vals[opt_index(c, name)].d;
-}
-
-bool cb_opt_bool(const struct cb_ctx *c, const char *name)
-{
-	return c->vals[opt_index(c, name)].b;
-}
-
-const char *cb_opt_str(const struct cb_ctx *c, const char *name)
-{
-	return c->vals[opt_index(c, name)].s;
-}
-
-void cb_set_priv(struct cb_ctx *c, void *priv) { c->priv = priv; }
-void *cb_priv(const struct cb_ctx *c) { return c->priv; }
-int cb_rep(const struct cb_ctx *c) { return c->rep; }
-
 void cb_track_clear(struct cb_ctx *c)
 {
 	c->nregions = 0;
@@ -95,18 +60,11 @@ size_t cb_track_forget_freed_pages(struct cb_ctx *c)
 	return c->in_phase ? cb_track_forget_freed(&c->before, c->regions, c->nregions) : 0;
 }
 
-static const char *const standard_keys[] = {
-	"pages", "copied", "reused", "extra_copies", "necessary_copies", "swapped_in",
-	"swapcache_leftover_pages", "swapcache_leftover_bytes", "copy_bytes",
-	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major",
-	"elapsed_ns", "ops", "ns_per_op",
-};
-
 static json_t *phase_object(const char *name)
 {
 	json_t *p = json_pack("{s:s}", "name", name);
-	for (size_t i = 0; i < sizeof standard_keys / sizeof *standard_keys; i++)
-		json_object_set_new(p, standard_keys[i], json_null());
+	for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+		json_object_set_new(p, k->name, json_null());
 	json_object_set_new(p, "counters", json_object());
 	json_object_set_new(p, "metrics", json_object());
 	json_object_set_new(p, "unavailable", json_object());
@@ -147,12 +105,9 @@ static void fill_tracker(struct cb_ctx *c, json_t *p)
 	int rc = cb_track_snapshot(c->regions, c->nregions, &after);
 	if (rc || !c->before.pfn_ok || !after.pfn_ok) {
 		const char *why = c->before.why[0] ? c->before.why : after.why;
-		static const char *keys[] = { "copied", "reused", "extra_copies",
-					      "necessary_copies", "swapped_in",
-					      "swapcache_leftover_pages",
-					      "swapcache_leftover_bytes", "copy_bytes" };
-		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-			unavailable(p, keys[i], why[0] ? why : "page tracker failed");
+		for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+			if (k->flags & CB_KEYF_TRACKER)
+				unavailable(p, k->name, why[0] ? why : "page tracker failed");
 		json_object_set_new(p, "pfn_tracking", json_false());
 		cb_track_free(&after);
 		return;
@@ -264,6 +219,12 @@ void cb_phase_ops(struct cb_ctx *c, uint64_t ops)
 		set_u(c->phase, "ops", ops);
 }
 
+void cb_phase_op(struct cb_ctx *c, const char *what)
+{
+	if (c->phase)
+		json_object_set_new(c->phase, "op", json_string(what));
+}
+
 void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit)
 {
 	if (c->phase)
@@ -299,149 +260,4 @@ void cb_phase_unavailable(struct cb_ctx *c, const char *key, const char *fmt, ..
 	if (c->phase && why)
 		unavailable(c->phase, key, why);
 	free(why);
-}
-
-void cb_note(struct cb_ctx *c, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = cb_vstrdup_printf(fmt, ap);
-	va_end(ap);
-	if (s)
-		json_object_set_new(c->notes, key, json_string(s));
-	free(s);
-}
-
-static char *vformat(const char *fmt, va_list ap)
-{
-	return cb_vstrdup_printf(fmt, ap);
-}
-
-int cb_skip(struct cb_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	free(c->skip);
-	c->skip = vformat(fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int cb_fail(struct cb_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	free(c->error);
-	c->error = vformat(fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-pid_t cb_fork(struct cb_ctx *c)
-{
-	(void)c;
-	fflush(NULL);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* The child must never run the harness's restore-on-signal. */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-	}
-	return pid;
-}
-
-pid_t cb_fork_server(struct cb_ctx *c, void (*serve)(void *arg, int in, int out), void *arg,
-		     int *to, int *from)
-{
-	int down[2], up[2];
-	if (pipe(down))
-		return cb_fail(c, "pipe: %s", strerror(errno));
-	if (pipe(up)) {
-		int saved = errno;
-		close(down[0]);
-		close(down[1]);
-		return cb_fail(c, "pipe: %s", strerror(saved));
-	}
-	pid_t pid = cb_fork(c);
-	if (pid == 0) {
-		close(down[1]);
-		close(up[0]);
-		serve(arg, down[0], up[1]);
-		_exit(1); /* serve() must not return */
-	}
-	int saved = errno;
-	close(down[0]);
-	close(up[1]);
-	if (pid < 0) {
-		close(down[1]);
-		close(up[0]);
-		return cb_fail(c, "fork: %s", strerror(saved));
-	}
-	*to = down[1];
-	*from = up[0];
-	return pid;
-}
-
-/* A child whose pipe just broke may not have been reaped by the kernel
- * yet: wait up to a second for it to become a zombie. */
-static bool death_of(pid_t pid, siginfo_t *si)
-{
-	for (int i = 0; i < 100; i++) {
-		memset(si, 0, sizeof *si);
-		if (waitid(P_PID, (id_t)pid, si, WEXITED | WNOHANG | WNOWAIT) == 0 && si->si_pid)
-			return true;
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-int cb_fail_child(struct cb_ctx *c, const char *who, pid_t pid)
-{
-	siginfo_t si;
-	char how[96] = "still running, but its pipe broke";
-	if (death_of(pid, &si) && si.si_code == CLD_EXITED)
-		snprintf(how, sizeof how, "exited with status %d", si.si_status);
-	else if (si.si_pid)
-		snprintf(how, sizeof how, "killed by signal %d (%s)", si.si_status,
-			 strsignal(si.si_status));
-	uint64_t kills;
-	if (cb_cgroup_path() && cb_cgroup_oom_kills(&kills) == 0 && kills)
-		return cb_fail(c, "%s %d %s; the run's memory cgroup %s counts %llu OOM kill(s)",
-			       who, (int)pid, how, cb_cgroup_path(), (unsigned long long)kills);
-	return cb_fail(c, "%s %d %s", who, (int)pid, how);
-}
-
-int cb_reap(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-int cb_place_thread(struct cb_ctx *c, const char *who, int slot)
-{
-	int node = -1;
-	int cpu = cb_place_cpu(slot, &node);
-	if (cpu < 0)
-		return -1;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof set, &set))
-		return -1;
-	/* Writer threads place themselves concurrently. */
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	pthread_mutex_lock(&lock);
-	json_array_append_new(c->placement, json_pack("{s:s, s:i, s:i}", "who", who, "cpu", cpu,
-						      "node", node));
-	pthread_mutex_unlock(&lock);
-	return cpu;
 }

@@ -16,6 +16,21 @@
 
 struct cb_ctx;
 
+/* pagemap entry bits, for cb_track_count_own and cb_pagemap_of (Documentation/admin-guide/mm/pagemap.rst) */
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY (1ULL << 55)
+#define PM_EXCLUSIVE (1ULL << 56)
+#define PM_SWAPPED (1ULL << 62)
+#define PM_PRESENT (1ULL << 63)
+
+/* kpageflags bits, for cb_kpageflags_of */
+#define KPF_LRU 5
+#define KPF_ANON 12
+#define KPF_SWAPCACHE 13
+#define KPF_KSM 21
+#define KPF_THP 22
+#define KPF_ZERO_PAGE 24
+
 /* Features a workload may require; the harness checks them before setup
  * and records a skip with the reason when one is missing. */
 enum cb_need {
@@ -28,12 +43,26 @@ enum cb_need {
 	CB_NEED_SOFTDIRTY = 1 << 6, /* clear_refs 4 does something */
 };
 
+/* Which command runs a workload by default. */
+enum cb_suite {
+	CB_SUITE_MISSION, /* a bare `cowbench run` */
+	CB_SUITE_REPRO,   /* `cowbench repro`: the seed threads' races */
+	CB_SUITE_PROBE,   /* `cowbench probe`: the policy fingerprint */
+};
+
 struct cb_workload {
 	const char *name;
+	enum cb_suite suite;
 	const char *summary;   /* one line, shown by `list` */
 	const char *scenarios; /* eras.md scenario ids, e.g. "S1 S2" */
 	const struct cb_opt *opts; /* terminated by CB_OPT_END */
 	unsigned needs;        /* enum cb_need bits */
+	/* Bytes of private state the harness allocates zeroed before setup
+	 * and frees after teardown (cb_priv); 0: none. */
+	size_t priv_size;
+	/* What one operation of a phase is (time per op = elapsed / ops);
+	 * NULL: "page written". A phase may name its own with cb_phase_op. */
+	const char *op;
 	/* All three return 0 on success, or -1 after cb_skip()/cb_fail(). */
 	int (*setup)(struct cb_ctx *c);
 	int (*run)(struct cb_ctx *c);
@@ -46,8 +75,8 @@ double cb_opt_double(const struct cb_ctx *c, const char *name);
 bool cb_opt_bool(const struct cb_ctx *c, const char *name);
 const char *cb_opt_str(const struct cb_ctx *c, const char *name);
 
-/* Workload-private state survives from setup to teardown of one repetition. */
-void cb_set_priv(struct cb_ctx *c, void *priv);
+/* Workload-private state (.priv_size bytes, zeroed) from setup to teardown
+ * of one repetition. */
 void *cb_priv(const struct cb_ctx *c);
 int cb_rep(const struct cb_ctx *c);
 size_t cb_page_size(void);
@@ -61,6 +90,10 @@ int cb_track(struct cb_ctx *c, pid_t pid, const void *addr, size_t len);
 /* Mid-phase, after a pageout: pages whose folio already left the swap
  * cache count as swap-ins at phase end, not as copies. Returns how many. */
 size_t cb_track_forget_freed_pages(struct cb_ctx *c);
+/* Pages of this process's [addr, addr+len) whose pagemap entry has
+ * (entry & mask) == want (e.g. PM_SWAPPED, PM_SOFT_DIRTY); -1 when pagemap
+ * cannot be read. */
+long cb_track_count_own(const void *addr, size_t len, uint64_t mask, uint64_t want);
 
 /* Phases. Between begin and end the workload does exactly the action the
  * phase names; the harness snapshots counters and pages around it. */
@@ -68,6 +101,8 @@ int cb_phase_begin(struct cb_ctx *c, const char *name);
 int cb_phase_end(struct cb_ctx *c);
 /* Operations done in the current phase (time per op = elapsed / ops). */
 void cb_phase_ops(struct cb_ctx *c, uint64_t ops);
+/* What one op is in the current phase, when not the workload's .op. */
+void cb_phase_op(struct cb_ctx *c, const char *what);
 /* A workload-specific metric of the current phase, with its unit. */
 void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit);
 /* A phase that could not run: recorded with its reason, never as zeros.
@@ -151,6 +186,15 @@ double cb_phase_value(const struct cb_ctx *c, const char *phase, const char *key
 uint64_t cb_pfn_of(const void *addr);
 /* Whether an (old) page is an anonymous swap-cache page right now. */
 bool cb_pfn_in_swapcache(uint64_t pfn);
+/* /proc/kpageflags of the page this process maps at addr (KPF_* bits);
+ * 0 when nothing is present or PFNs are hidden. */
+uint64_t cb_kpageflags_of(const void *addr);
+
+/* Kernel features a workload may test for a single phase (whole-workload
+ * needs go in .needs); false with the reason in why. */
+bool cb_have_pageout(char *why, size_t len);
+bool cb_have_uffd_wp(char *why, size_t len);
+bool cb_have_softdirty(char *why, size_t len);
 
 /* Figures a workload needs while it runs (bench/memstat.c); all return -1
  * when the file is missing. */

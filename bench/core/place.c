@@ -5,6 +5,9 @@
 #include <numa.h>
 #include <stdlib.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "harness.h"
 
 static hwloc_topology_t topo;
@@ -68,4 +71,24 @@ json_t *cb_place_topology(void)
 			 "cores", hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE),
 			 "pus", hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU),
 			 "numa_nodes", hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE));
+}
+
+int cb_place_thread(struct cb_ctx *c, const char *who, int slot)
+{
+	int node = -1;
+	int cpu = cb_place_cpu(slot, &node);
+	if (cpu < 0)
+		return -1;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set))
+		return -1;
+	/* Writer threads place themselves concurrently. */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	json_array_append_new(c->placement, json_pack("{s:s, s:i, s:i}", "who", who, "cpu", cpu,
+						      "node", node));
+	pthread_mutex_unlock(&lock);
+	return cpu;
 }

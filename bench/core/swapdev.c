@@ -128,13 +128,3 @@ const char *cb_swap_kind_used(char *name, size_t len)
 	json_decref(a);
 	return kind;
 }
-
-uint64_t cb_swapcached_bytes(void)
-{
-	return cb_meminfo_bytes("SwapCached");
-}
-
-uint64_t cb_mem_available_bytes(void)
-{
-	return cb_meminfo_bytes("MemAvailable");
-}

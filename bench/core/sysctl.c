@@ -13,7 +13,6 @@
 
 #include "harness.h"
 
-extern char **environ;
 
 int cb_sys_write(struct cb_ctx *c, const char *path, const char *value)
 {
@@ -22,24 +21,6 @@ int cb_sys_write(struct cb_ctx *c, const char *path, const char *value)
 	if (cb_journal_write(path, value))
 		return cb_fail(c, "cannot write '%s' to %s: %s", value, path, strerror(errno));
 	return 0;
-}
-
-int cb_run_quiet(char *const argv[])
-{
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc)
-		return -1;
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 /* Swap files need real blocks (no holes), so write zeros. */

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cbschema.h" /* cb_parse_size, cb_size_text */
+
 enum cb_opt_type {
 	CB_OPT_NONE,
 	CB_OPT_U64,    /* whole number in [min, max] */
@@ -48,8 +50,8 @@ int cb_opt_parse(const struct cb_opt *o, const char *text, union cb_val *out,
 		 char *err, size_t errlen);
 const struct cb_opt *cb_opt_find(const struct cb_opt *opts, const char *name);
 int cb_opt_count(const struct cb_opt *opts);
-int cb_parse_size(const char *text, uint64_t *out);
-void cb_size_text(uint64_t v, char *buf, size_t len);
+/* The placeholder of an option's value in help: N, SIZE, on|off, ... */
+const char *cb_opt_type_word(const struct cb_opt *o);
 /* Print a table of options the way every --help shows them. */
 void cb_opt_help(const struct cb_opt *opts, const char *prefix);
 
@@ -58,6 +60,7 @@ void cb_opt_help(const struct cb_opt *opts, const char *prefix);
 struct cb_cmdline {
 	union cb_val *vals;
 	bool *given;
+	const char **text;  /* the value as typed (last one for MULTI rows) */
 	const char ***multi;
 	int *nmulti;
 	const char **pos;

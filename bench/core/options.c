@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "cbschema.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -10,38 +12,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-int cb_parse_size(const char *text, uint64_t *out)
-{
-	char *end;
-	if (!text || !*text || *text == '-' || isspace((unsigned char)*text))
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text)
-		return -1;
-	unsigned shift = 0;
-	if (*end) {
-		switch (toupper((unsigned char)*end)) {
-		case 'K': shift = 10; break;
-		case 'M': shift = 20; break;
-		case 'G': shift = 30; break;
-		case 'T': shift = 40; break;
-		default: return -1;
-		}
-		end++;
-		/* Accept "64M", "64MB", "64MiB". */
-		if (*end == 'i' || *end == 'I')
-			end++;
-		if (*end == 'b' || *end == 'B')
-			end++;
-		if (*end)
-			return -1;
-	}
-	if (shift && v > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
 
 static int parse_u64(const char *text, uint64_t *out)
 {
@@ -166,7 +136,7 @@ int cb_opt_count(const struct cb_opt *opts)
 	return n;
 }
 
-static const char *type_word(const struct cb_opt *o)
+const char *cb_opt_type_word(const struct cb_opt *o)
 {
 	switch (o->type) {
 	case CB_OPT_U64: return "N";
@@ -179,25 +149,13 @@ static const char *type_word(const struct cb_opt *o)
 	}
 }
 
-/* 4096 -> "4K": sizes in help read like the values one types. */
-static void size_text(uint64_t v, char *buf, size_t len)
-{
-	static const char *const units[] = { "", "K", "M", "G", "T" };
-	size_t u = 0;
-	while (u < 4 && v && !(v & 1023)) {
-		v >>= 10;
-		u++;
-	}
-	snprintf(buf, len, "%" PRIu64 "%s", v, units[u]);
-}
-
 /* The accepted range, so that users (and the bad-input test) know it. */
 static void print_range(const struct cb_opt *o)
 {
 	char lo[32], hi[32];
 	if (o->type == CB_OPT_SIZE) {
-		size_text(o->min, lo, sizeof lo);
-		size_text(o->max, hi, sizeof hi);
+		cb_size_text(o->min, lo, sizeof lo);
+		cb_size_text(o->max, hi, sizeof hi);
 	} else if (o->type == CB_OPT_U64) {
 		snprintf(lo, sizeof lo, "%" PRIu64, o->min);
 		snprintf(hi, sizeof hi, "%" PRIu64, o->max);
@@ -211,7 +169,7 @@ void cb_opt_help(const struct cb_opt *opts, const char *prefix)
 {
 	for (const struct cb_opt *o = opts; o && o->name; o++) {
 		char lhs[96];
-		snprintf(lhs, sizeof lhs, "%s%s=%s", prefix, o->name, type_word(o));
+		snprintf(lhs, sizeof lhs, "%s%s=%s", prefix, o->name, cb_opt_type_word(o));
 		printf("  %-34s %s", lhs, o->help);
 		if (o->def)
 			printf(" (default %s)", o->def);
@@ -268,6 +226,7 @@ static void store(const char *cmd, const struct cb_opt *o, const char *text,
 		die2(cmd, msg);
 	}
 	cl->given[i] = true;
+	cl->text[i] = text;
 }
 
 void cb_cmdline_parse(const char *cmd, const struct cb_opt *opts, int argc, char **argv,
@@ -277,6 +236,7 @@ void cb_cmdline_parse(const char *cmd, const struct cb_opt *opts, int argc, char
 	char err[256];
 	cl->vals = calloc((size_t)n + 1, sizeof *cl->vals);
 	cl->given = calloc((size_t)n + 1, sizeof *cl->given);
+	cl->text = calloc((size_t)n + 1, sizeof *cl->text);
 	cl->multi = calloc((size_t)n + 1, sizeof *cl->multi);
 	cl->nmulti = calloc((size_t)n + 1, sizeof *cl->nmulti);
 	cl->pos = calloc((size_t)argc + 1, sizeof *cl->pos);
@@ -324,6 +284,7 @@ void cb_cmdline_free(struct cb_cmdline *cl)
 		free(cl->multi[i]);
 	free(cl->vals);
 	free(cl->given);
+	free(cl->text);
 	free(cl->multi);
 	free(cl->nmulti);
 	free(cl->pos);
@@ -333,7 +294,7 @@ void cb_cmdline_help(const struct cb_opt *opts)
 {
 	for (const struct cb_opt *o = opts; o && o->name; o++) {
 		char lhs[96];
-		const char *arg = o->flags & CB_OPTF_FLAG ? "" : type_word(o);
+		const char *arg = o->flags & CB_OPTF_FLAG ? "" : cb_opt_type_word(o);
 		if (o->shortopt)
 			snprintf(lhs, sizeof lhs, "-%c, --%s %s", o->shortopt, o->name, arg);
 		else
@@ -346,16 +307,3 @@ void cb_cmdline_help(const struct cb_opt *opts)
 	}
 }
 
-/* Bytes as the user would type them: 16T, 64M, 4096. */
-void cb_size_text(uint64_t v, char *buf, size_t len)
-{
-	static const char units[] = "TGMK";
-	for (int i = 0; i < 4; i++) {
-		unsigned shift = (unsigned)(40 - 10 * i);
-		if (v && !(v & ((1ull << shift) - 1))) {
-			snprintf(buf, len, "%llu%c", (unsigned long long)(v >> shift), units[i]);
-			return;
-		}
-	}
-	snprintf(buf, len, "%llu", (unsigned long long)v);
-}

@@ -1,0 +1,51 @@
+/* What the harness offers the command line (bench/cli): running workloads,
+ * the machine's description, the journal of system changes. Workloads see
+ * none of it (they have cowbench.h); the analysis sees none of it either. */
+#ifndef COWBENCH_CORE_H
+#define COWBENCH_CORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cowbench.h"
+
+struct cb_run_opts {
+	int reps;
+	const char *size;     /* --size as typed; NULL: each workload's own default */
+	const char **kv;      /* "key=value" from -o */
+	int nkv;
+	const char **events;  /* extra perf events named with --event */
+	int nevents;
+	bool force;
+	unsigned timeout;     /* watchdog seconds per repetition; 0: none */
+	bool wide;            /* every column, with min-max ranges */
+	/* The policy fingerprint that goes into the document (and its one-line
+	 * print); NULL: none. */
+	json_t *(*fingerprint)(void);
+	void (*print_fingerprint)(json_t *fp, FILE *out, bool brief);
+};
+
+/* The workloads that exist, handed down by the command line. */
+void cb_registry_set(const struct cb_workload *const *workloads);
+const struct cb_workload *cb_workload_at(int i);
+const struct cb_workload *cb_workload_find(const char *name);
+
+/* Runs workloads (all of the mission suite when nnames is 0), prints their
+ * tables and writes one result document ("-": stdout, tables then go to
+ * stderr). Returns the exit status: 0, 1 when a repetition failed or the
+ * document could not be written, 4 when everything asked for was skipped. */
+int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
+		  const char *out_path, const char *mode);
+void cb_install_signals(void);
+
+json_t *cb_env_collect(void);
+bool cb_is_root(void);
+void cb_die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+int cb_journal_begin(char *err, size_t errlen);
+int cb_journal_restore(bool verbose);
+bool cb_journal_active(void);
+
+#endif
