@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cbschema.h"
 #include "load.h"
 
 struct vctx {
@@ -98,13 +99,6 @@ static void opt_string(struct vctx *v, json_t *obj, const char *where, const cha
 		bad(v, "field %s%s: expected string or null, got %s", where, key, type_name(j));
 }
 
-static const char *const phase_numbers[] = {
-	"pages", "copied", "reused", "extra_copies", "necessary_copies", "swapped_in",
-	"swapcache_leftover_pages", "swapcache_leftover_bytes", "copy_bytes",
-	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major",
-	"elapsed_ns", "ops", "ns_per_op", "written", "swapin_copied", "swapin_reused",
-	"refaulted",
-};
 
 static void check_phase(struct vctx *v, json_t *ph, const char *where)
 {
@@ -115,8 +109,8 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 	char w[160];
 	snprintf(w, sizeof w, "%s.", where);
 	need(v, ph, w, "name", JSON_STRING);
-	for (size_t i = 0; i < sizeof phase_numbers / sizeof *phase_numbers; i++)
-		opt_count(v, ph, w, phase_numbers[i]);
+	for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+		opt_count(v, ph, w, k->name);
 	opt_string(v, ph, w, "skipped");
 	json_t *causes = json_object_get(ph, "extra_by_cause");
 	if (json_is_object(causes)) {
@@ -255,10 +249,10 @@ int an_validate(json_t *doc, char *err, size_t errlen)
 	if (!schema)
 		return -1;
 	const char *s = json_string_value(schema);
-	if (strcmp(s, AN_SCHEMA)) {
+	if (strcmp(s, CB_SCHEMA)) {
 		if (!strncmp(s, "cowbench-result/", 16))
 			bad(&v, "schema '%s' is not supported (this cowbench reads %s)", s,
-			    AN_SCHEMA);
+			    CB_SCHEMA);
 		else
 			bad(&v, "not a cowbench result document (schema '%s')", s);
 		return -1;

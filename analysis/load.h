@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AN_SCHEMA "cowbench-result/1"
 #define AN_MAX_RESULTS 64
 
 /* One loaded result document and what the analysis needs from its env. */
