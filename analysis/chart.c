@@ -12,6 +12,21 @@ bool an_time_ok(const struct an_table *t, const struct an_opts *o, int r)
 }
 
 /* Lays out one group: bars in view order, a gap between eras. */
+/* A group is at least as wide as its label (about 0.3 bar widths per
+ * character at the label's font): centre the bars in that width, so that
+ * neighbouring labels do not overlap. */
+static void widen(struct an_chart *c, int first, const char *top, const char *bottom)
+{
+	double need = 0.3 * (double)(strlen(top) > strlen(bottom) ? strlen(top) : strlen(bottom));
+	double span = c->bars[c->nb - 1].x - c->bars[first].x + 1;
+	if (span >= need)
+		return;
+	double pad = (need - span) / 2;
+	for (int i = first; i < c->nb; i++)
+		c->bars[i].x += pad;
+	c->x += 2 * pad;
+}
+
 void an_chart_group(struct an_chart *c, const struct an_table *t, const struct an_view *v,
 			const void *row, an_bar_fn fn, const char *top, const char *bottom)
 {
@@ -36,6 +51,7 @@ void an_chart_group(struct an_chart *c, const struct an_table *t, const struct a
 		c->nb = first;
 	if (c->nb == first || c->ng >= 128)
 		return;
+	widen(c, first, top, bottom);
 	c->groups[c->ng++] = (struct an_group){ top, bottom,
 					     (c->bars[first].x + c->bars[c->nb - 1].x) / 2 };
 	c->x += 1.2;
@@ -86,7 +102,13 @@ void an_chart_axes(FILE *f, const struct an_table *t, const struct an_chart *c)
 		an_say(f, " %.6g", c->groups[i].centre);
 	}
 	double lo = c->bars[0].x - 0.9, hi = c->bars[c->nb - 1].x + 0.9;
-	hi = fmax(hi, lo + 24); /* a few bars stay bar-wide, not slabs */
+	for (int i = 0; i < c->ng; i++) { /* room for the outer groups' labels */
+		size_t n = strlen(c->groups[i].top) > strlen(c->groups[i].bottom)
+				   ? strlen(c->groups[i].top) : strlen(c->groups[i].bottom);
+		lo = fmin(lo, c->groups[i].centre - 0.15 * (double)n);
+		hi = fmax(hi, c->groups[i].centre + 0.15 * (double)n);
+	}
+	hi = fmax(hi, lo + 30); /* a few bars stay bar-wide, not slabs */
 	an_say(f, ")\nset xrange [%.6g:%.6g]\nset x2range [%.6g:%.6g]\n", lo, hi, lo, hi);
 	an_say(f, "set grid ytics\nset key outside right top vertical font ',9'\n"
 	       "set tmargin 6\nset bmargin 8\nset rmargin 24\nset title offset 0,1\n");
@@ -101,6 +123,15 @@ static double chart_top(const struct an_chart *c)
 }
 
 /* One panel: the bars, the error bars, the legend. */
+/* Whether any bar has a part s: the legend lists only those. */
+static bool seg_used(const struct an_chart *c, int s)
+{
+	for (int i = 0; i < c->nb; i++)
+		if (c->bars[i].seg[s] > 0)
+			return true;
+	return false;
+}
+
 void an_chart_plot(FILE *f, const struct an_chart *c, const struct an_view *v, bool logy,
 		       const char *err_title, int id)
 {
@@ -124,10 +155,14 @@ void an_chart_plot(FILE *f, const struct an_chart *c, const struct an_view *v, b
 		an_say_q(f, "", err_title, "");
 	}
 	an_say(f, ", ");
-	if (c->nseg > 1)
+	if (c->nseg > 1) {
+		int shown = 0;
 		for (int s = 0; s < c->nseg; s++)
-			an_gp_key_box(f, c->seg_colour[s], c->seg_title[s], s == 0);
-	else {
+			if (seg_used(c, s))
+				an_gp_key_box(f, c->seg_colour[s], c->seg_title[s], !shown++);
+		if (!shown)
+			an_say(f, "NaN notitle");
+	} else {
 		an_say(f, "NaN notitle");
 		an_gp_era_keys(f, v);
 	}

@@ -99,6 +99,19 @@ grep -q "partial.json is incomplete" "$out/p.stderr" ||
 grep -q "^\*\*Incomplete:\*\*" "$out/p/report.md" ||
 	{ echo "FAIL: report does not say the document is incomplete"; fail=1; }
 
+# Documents with the issue-11 keys and a size sweep: the causes stacked in
+# the memory plot (only those that occur), the capacity slope on the terminal.
+nk=$fx/newkeys
+"$bin" compare "$nk/page_count.json" "$nk/exclusive.json" --out "$out/nk" --capacity \
+	> "$out/nk.stdout" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: issue-11 keys exit $rc"; cat "$out/nk.stdout"; fail=1; }
+grep -q "swapcache" "$out/nk/2-memory.svg" && grep -q "lru_batch" "$out/nk/2-memory.svg" &&
+	! grep -q ">ksm<" "$out/nk/2-memory.svg" ||
+	{ echo "FAIL: memory plot does not stack the causes that occur"; fail=1; }
+grep -q "^5.10.262 (page_count) *4M,8M,16M .* 512 MiB/GiB$" "$out/nk.stdout" ||
+	{ echo "FAIL: no capacity slope"; cat "$out/nk.stdout"; fail=1; }
+
 # The committed kernel matrix: a summary that fits one screen, a report
 # under 400 lines, a terminal of 100 columns, plots that fit a slide.
 results=$(dirname "$0")/../results

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "capacity.h"
 #include "model.h"
 #include "summary.h"
 
@@ -115,6 +116,40 @@ static void check_verdicts(const struct an_summary *S)
 					 "it", v, name, an_era_of(res), c->st.median, clause);
 		}
 		free(v);
+	}
+}
+
+static int setup_newkeys(void **state)
+{
+	(void)state;
+	return load(CMP "/newkeys");
+}
+
+/* Documents with the issue-11 keys: `written` is the denominator, the
+ * causes are rows, and a sweep of three sizes gives a slope. */
+static void test_newkeys(void **state)
+{
+	(void)state;
+	static struct an_summary S;
+	an_summary_build(&S, &table);
+	assert_int_equal(S.n, 3); /* write-under-reclaim at 4M, 8M, 16M */
+	for (int i = 0; i < S.n; i++) {
+		assert_string_equal(S.rows[i].denom_metric, "written");
+		assert_null(S.rows[i].stand_in);
+		assert_non_null(an_find_row(&table, S.rows[i].wkey, S.rows[i].phase,
+					    "extra_by_cause.swapcache"));
+	}
+	check_verdicts(&S);
+	struct an_cap_row rows[AN_MAX_RESULTS];
+	int n = an_capacity(&S.v, rows);
+	assert_int_equal(n, 2);
+	/* page_count: half of every page copied (and 1 more in odd repetitions),
+	 * 512 MiB per GiB; exclusive: none. */
+	for (int i = 0; i < n; i++) {
+		bool pc = !strcmp(an_era_of(&set.r[rows[i].result]), "page_count");
+		assert_int_equal(rows[i].n, 3);
+		if (!(fabs(rows[i].slope - (pc ? 512 : 0)) < 1))
+			fail_msg("slope %g, want %d", rows[i].slope, pc ? 512 : 0);
 	}
 }
 
@@ -224,7 +259,11 @@ int main(void)
 	const struct CMUnitTest fixtures[] = {
 		cmocka_unit_test(test_verdicts_match_cells),
 	};
+	const struct CMUnitTest newkeys[] = {
+		cmocka_unit_test(test_newkeys),
+	};
 	int rc = cmocka_run_group_tests_name("committed results", results, setup_results,
 					     teardown);
-	return rc | cmocka_run_group_tests_name("fixtures", fixtures, setup_fixtures, teardown);
+	rc |= cmocka_run_group_tests_name("fixtures", fixtures, setup_fixtures, teardown);
+	return rc | cmocka_run_group_tests_name("issue-11 keys", newkeys, setup_newkeys, teardown);
 }
