@@ -123,7 +123,10 @@ static bool extra_mem(const struct an_table *t, const void *row, int r, struct a
 
 static bool leftover_mem(const struct an_table *t, const void *row, int r, struct an_bar *b)
 {
-	b->y = per_gib(t, row, "swapcache_leftover_pages", r);
+	const struct an_srow *s = row;
+	if (!s->leftovers)
+		return false;
+	b->y = per_gib(t, s, s->leftovers->metric, r);
 	return !isnan(b->y);
 }
 

@@ -9,8 +9,11 @@
 
 /* Old reclaim-pressure documents leave `copied` null under reclaim and
  * count the copies of present pages themselves; the child has exited, so
- * the writer maps every page alone and each such copy is an extra one. */
-static const char *const stand_ins[] = { "present_pages_copied" };
+ * the writer maps every page alone and each such copy is an extra one.
+ * Those copies whose original was in the swap cache are its leftovers. */
+static const struct {
+	const char *copies, *leftovers;
+} stand_ins[] = { { "present_pages_copied", "present_pages_copied_original_in_swapcache" } };
 
 static void pick_denominator(const struct an_table *t, struct an_srow *r)
 {
@@ -39,10 +42,13 @@ static bool copy_rows(const struct an_table *t, const struct an_row *any, struct
 	r->phase = any->phase;
 	r->copies = an_find_row(t, r->wkey, r->phase, "copied");
 	r->extra = an_find_row(t, r->wkey, r->phase, "extra_copies");
+	r->leftovers = an_find_row(t, r->wkey, r->phase, "swapcache_leftover_pages");
 	for (size_t i = 0; !r->copies && i < sizeof stand_ins / sizeof *stand_ins; i++) {
-		r->copies = an_find_row(t, r->wkey, r->phase, stand_ins[i]);
-		r->stand_in = r->copies ? stand_ins[i] : NULL;
+		r->copies = an_find_row(t, r->wkey, r->phase, stand_ins[i].copies);
+		r->stand_in = r->copies ? stand_ins[i].copies : NULL;
 		r->extra = r->copies;
+		if (r->copies)
+			r->leftovers = an_find_row(t, r->wkey, r->phase, stand_ins[i].leftovers);
 	}
 	if (r->copies && r->copies->ncells < 2)
 		return false; /* nothing to compare */

@@ -15,6 +15,7 @@ struct an_srow {
 	const char *wkey, *workload, *phase;
 	const struct an_row *copies; /* pages copied on write */
 	const struct an_row *extra;  /* of them, copies the writer did not need; may be NULL */
+	const struct an_row *leftovers; /* old pages of copies left in the swap cache; may be NULL */
 	const char *stand_in;        /* workload metric standing in for both; NULL if none */
 	const char *denom_metric;    /* "written", "pages" or "ops"; NULL if none */
 	double denom;                /* its median if the same on every kernel, else NAN */
