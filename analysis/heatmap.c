@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fingerprint.h"
+#include "fptable.h"
 #include "heatmap.h"
 #include "text.h"
 

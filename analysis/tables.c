@@ -1,6 +1,6 @@
 /* The report's per-workload tables, in the order the report shows them. */
 #include "capacity.h"
-#include "fingerprint.h"
+#include "fptable.h"
 #include "pins.h"
 #include "repro.h"
 #include "tables.h"

@@ -1,6 +1,8 @@
-/* The policy fingerprint: what each probe scenario did on each kernel. */
-#ifndef COWBENCH_AN_FINGERPRINT_H
-#define COWBENCH_AN_FINGERPRINT_H
+/* The policy fingerprint as a table: what each probe scenario did on each
+ * kernel, as the report and the heat map show it (the classifier that votes
+ * the era is fingerprint.c). */
+#ifndef COWBENCH_AN_FPTABLE_H
+#define COWBENCH_AN_FPTABLE_H
 
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
-/* The policy fingerprint table (see fingerprint.h). */
+/* The policy fingerprint table (see fptable.h). */
 #include <string.h>
 
-#include "fingerprint.h"
+#include "fptable.h"
 #include "mdtable.h"
 #include "text.h"
 
