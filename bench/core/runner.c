@@ -200,6 +200,15 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 	return wj;
 }
 
+json_t *cb_runner_suite(enum cb_suite suite, const struct cb_run_opts *o)
+{
+	json_t *all = json_array();
+	for (int i = 0; cb_workload_at(i); i++)
+		if (cb_workload_at(i)->suite == suite)
+			json_array_append_new(all, run_workload(cb_workload_at(i), o));
+	return all;
+}
+
 /* One workload in-process, for tests: the workload's result object, or
  * NULL with err set when its options are bad. */
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
@@ -360,7 +369,7 @@ static json_t *new_document(json_t *env, const struct cb_run_opts *o, const char
 	json_t *doc = cb_result_new(env);
 	/* Every result says how the kernel behaved, not only what it is. */
 	if (o->fingerprint) {
-		json_t *fp = o->fingerprint();
+		json_t *fp = o->fingerprint(env);
 		if (o->print_fingerprint)
 			o->print_fingerprint(fp, tty, true);
 		json_object_set_new(doc, "fingerprint", fp);

@@ -152,6 +152,10 @@ int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind);
  * the one phase that needs it. 0 when swap of that kind is active. */
 int cb_want_swap(struct cb_ctx *c, size_t min_bytes, const char *kind, char *why,
 		 size_t whylen);
+/* Removes at once the swap file cb_need_swap/cb_want_swap created for this
+ * repetition (the journal then finds nothing left to undo), so that a later
+ * workload asking for swap does not take a small device for its own. */
+void cb_swap_release(struct cb_ctx *c);
 
 /* A memory cgroup of this run (v2 memory.max or v1 memory.limit_in_bytes),
  * journaled; restore kills what is left in it and removes it. The limit is
