@@ -22,8 +22,13 @@ static void scen_name(char *out, size_t len, json_t *wl, json_t *ph)
 		 json_string_value(json_object_get(ph, "name")));
 }
 
+/* The workload's suite says it; documents from before the suite field
+ * only have the name's prefix. */
 static bool is_repro(json_t *wl)
 {
+	const char *suite = json_string_value(json_object_get(wl, "suite"));
+	if (suite)
+		return !strcmp(suite, "repro");
 	const char *n = json_string_value(json_object_get(wl, "name"));
 	return n && !strncmp(n, "repro:", 6);
 }
