@@ -198,7 +198,7 @@ static void duels(json_t *ev, int d[NERA][NERA])
 					   lists(json_object_get(r, "against"), era_names[b]);
 }
 
-/* Expected outcomes per era (docs/eras.md; "page_count" spans 5.9-5.18):
+/* Expected outcomes per era (docs/scenarios.md; "page_count" spans 5.9-5.18):
  *   S3a disk-swap read fault then write: copied 5.9-5.17 only (the swap-cache
  *       reference counts); reuse fits mapcount, exclusive and 5.18.
  *   S4  fresh R/O pages with an LRU-batch reference: copied (>= 4) 5.9-5.17;

@@ -1,5 +1,5 @@
 /* The policy fingerprint: the COW era a kernel shows by behaviour, from the
- * outcomes of the probe suite (the probe:* workloads, one eras.md scenario
+ * outcomes of the probe suite (the probe:* workloads, one docs/scenarios.md scenario
  * each), next to the era its version predicts. It reads result documents
  * only, so the command line and compare can both derive it. */
 #ifndef COWBENCH_FINGERPRINT_H
