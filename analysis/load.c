@@ -477,8 +477,23 @@ void an_view_init(struct an_view *v, const struct an_set *s, int baseline)
 /* "5.10.0-46-amd64" -> "5.10.0-46", "6.12.117+deb13-amd64" -> "6.12.117":
  * drop the distribution suffix, then '-' parts from the right until it
  * fits; the legend under each table gives the whole release. */
+/* The measurement kernel boots one image in two policies: "mc" or "pc"
+ * tells its two columns apart. */
+static const char *policy_tag(const struct an_result *r)
+{
+	json_t *k = json_object_get(json_object_get(r->doc, "env"), "kernel");
+	const char *cmd = json_string_value(json_object_get(k, "cmdline"));
+	const char *p = cmd ? strstr(cmd, "cow_policy=") : NULL;
+	if (!p)
+		return NULL;
+	return !strncmp(p + 11, "mapcount", 8) ? "mc" : !strncmp(p + 11, "page_count", 10) ? "pc" : NULL;
+}
+
 void an_short_name(const struct an_result *r, char *buf, size_t len, size_t maxw)
 {
+	const char *tag = policy_tag(r);
+	if (tag && maxw > 4)
+		maxw -= 3;
 	snprintf(buf, len, "%s", r->release ? r->release : "?");
 	buf[strcspn(buf, "+")] = 0;
 	char *arch = strstr(buf, "-amd64");
@@ -491,4 +506,6 @@ void an_short_name(const struct an_result *r, char *buf, size_t len, size_t maxw
 		*dash = 0;
 	if (strlen(buf) > maxw)
 		buf[maxw] = 0;
+	if (tag && strlen(buf) + 4 <= len)
+		strcat(strcat(buf, " "), tag);
 }
