@@ -1,400 +1,23 @@
-/* The comparison table: per workload x phase x metric x kernel, statistics
- * over repetitions and the change against the baseline; and the subcommand
- * that loads, compares and writes every output. */
+/* The `compare` subcommand: load, build the table, write every output. */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "analysis.h"
+#include "capacity.h"
+#include "gate.h"
+#include "load.h"
+#include "model.h"
+#include "plot.h"
+#include "report.h"
+#include "summary.h"
+#include "text.h"
 
-struct metric_def {
-	const char *key, *unit;
-	enum an_kind kind;
-};
-
-/* The standard phase keys the analysis compares (bench/phase.c). */
-static const struct metric_def std_metrics[] = {
-	{ "pages", "pages", AN_COUNT },
-	{ "copied", "pages", AN_COUNT },
-	{ "reused", "pages", AN_COUNT },
-	{ "extra_copies", "pages", AN_COUNT },
-	{ "swapcache_leftover_pages", "pages", AN_COUNT },
-	{ "swapcache_leftover_bytes", "bytes", AN_COUNT },
-	{ "copy_bytes", "bytes", AN_COUNT },
-	{ "tlb_shootdowns", "interrupts", AN_COUNT },
-	{ "tlb_flush_events", "events", AN_COUNT },
-	{ "faults_minor", "faults", AN_COUNT },
-	{ "faults_major", "faults", AN_COUNT },
-	{ "elapsed_ns", "ns", AN_TIME },
-	{ "ns_per_op", "ns/op", AN_TIME },
-};
-#define NSTD (sizeof std_metrics / sizeof *std_metrics)
-
-/* A workload-specific metric's kind comes from its unit. */
-static enum an_kind kind_of_unit(const char *unit)
-{
-	if (!unit)
-		return AN_COUNT;
-	size_t n = strlen(unit);
-	if ((n > 2 && !strcmp(unit + n - 2, "/s")) || !strncmp(unit, "ops/", 4))
-		return AN_RATE;
-	static const char *const times[] = { "ns", "us", "ms", "s", "ns/op", "us/op", "ns/page",
-					     "cycles" };
-	for (size_t i = 0; i < sizeof times / sizeof *times; i++)
-		if (!strcmp(unit, times[i]))
-			return AN_TIME;
-	return AN_COUNT;
-}
-
-static char *wkey_of(json_t *wl)
-{
-	const char *name = json_string_value(json_object_get(wl, "name"));
-	char *p = json_dumps(json_object_get(wl, "params"),
-			     JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	size_t len = strlen(name) + (p ? strlen(p) : 4) + 2;
-	char *k = malloc(len);
-	snprintf(k, len, "%s\n%s", name, p ? p : "null");
-	free(p);
-	return k;
-}
-
-static bool rep_usable(json_t *rep)
-{
-	return !json_is_string(json_object_get(rep, "skipped")) &&
-	       !json_is_string(json_object_get(rep, "error"));
-}
-
-static double phase_value(json_t *ph, const char *metric)
-{
-	if (json_is_string(json_object_get(ph, "skipped")))
-		return NAN;
-	json_t *v = json_object_get(ph, metric);
-	if (!v)
-		v = json_object_get(json_object_get(json_object_get(ph, "metrics"), metric),
-				    "value");
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-/* Whether a document's workload entry is the instance (name + params) wkey. */
-static bool is_instance(json_t *wl, const char *wkey)
-{
-	char *k = wkey_of(wl);
-	bool same = !strcmp(k, wkey);
-	free(k);
-	return same;
-}
-
-int an_samples(const struct an_set *s, int result, const char *wkey, const char *phase,
-	       const char *metric, double *out, int max)
-{
-	int n = 0;
-	size_t i, r, j;
-	json_t *wl, *rep, *ph;
-	json_array_foreach(json_object_get(s->r[result].doc, "workloads"), i, wl) {
-		if (!is_instance(wl, wkey))
-			continue;
-		json_array_foreach(json_object_get(wl, "reps"), r, rep) {
-			if (n >= max)
-				return n;
-			double v = NAN;
-			json_array_foreach(json_object_get(rep, "phases"), j, ph) {
-				const char *name = json_string_value(json_object_get(ph, "name"));
-				if (rep_usable(rep) && !strcmp(name, phase))
-					v = phase_value(ph, metric);
-			}
-			out[n++] = v;
-		}
-	}
-	return n;
-}
-
-/* Distinct workload instances across all results, in order of appearance. */
-struct ident {
-	char *key, *name, *label;
-	json_t *params;
-};
-
-static int collect_idents(const struct an_set *s, struct ident *ids, int max)
-{
-	int n = 0;
-	for (int r = 0; r < s->n; r++) {
-		size_t i;
-		json_t *wl;
-		json_array_foreach(json_object_get(s->r[r].doc, "workloads"), i, wl) {
-			char *k = wkey_of(wl);
-			bool seen = false;
-			for (int j = 0; j < n && !seen; j++)
-				seen = !strcmp(ids[j].key, k);
-			if (seen || n >= max) {
-				free(k);
-				continue;
-			}
-			ids[n].key = k;
-			ids[n].name = strdup(json_string_value(json_object_get(wl, "name")));
-			ids[n].params = json_object_get(wl, "params");
-			n++;
-		}
-	}
-	return n;
-}
-
-static void param_text(char *buf, size_t len, const char *k, json_t *v)
-{
-	if (json_is_integer(v) && strstr(k, "size")) {
-		long long b = json_integer_value(v);
-		if (b >= 1 << 20 && b % (1 << 20) == 0)
-			snprintf(buf, len, "%s=%lldM", k, b >> 20);
-		else if (b >= 1 << 10 && b % (1 << 10) == 0)
-			snprintf(buf, len, "%s=%lldK", k, b >> 10);
-		else
-			snprintf(buf, len, "%s=%lld", k, b);
-		return;
-	}
-	char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	snprintf(buf, len, "%s=%s", k, t ? t : "?");
-	free(t);
-}
-
-/* Label an instance by its name plus only the params in which it differs
- * from another instance of the same workload. */
-static void label_idents(struct ident *ids, int n)
-{
-	for (int i = 0; i < n; i++) {
-		char lab[512];
-		snprintf(lab, sizeof lab, "%s", ids[i].name);
-		const char *k;
-		json_t *v;
-		json_object_foreach(ids[i].params, k, v) {
-			bool differs = false;
-			for (int j = 0; j < n; j++)
-				if (j != i && !strcmp(ids[j].name, ids[i].name) &&
-				    !json_equal(json_object_get(ids[j].params, k), v))
-					differs = true;
-			if (!differs)
-				continue;
-			char p[128];
-			param_text(p, sizeof p, k, v);
-			strncat(lab, " ", sizeof lab - strlen(lab) - 1);
-			strncat(lab, p, sizeof lab - strlen(lab) - 1);
-		}
-		ids[i].label = strdup(lab);
-	}
-}
-
-/* Phase names of one instance in order of appearance, over all results. */
-static int collect_phases(const struct an_set *s, const char *wkey, const char **out, int max)
-{
-	int n = 0;
-	for (int r = 0; r < s->n; r++) {
-		size_t i, j, p;
-		json_t *wl, *rep, *ph;
-		json_array_foreach(json_object_get(s->r[r].doc, "workloads"), i, wl) {
-			if (!is_instance(wl, wkey))
-				continue;
-			json_array_foreach(json_object_get(wl, "reps"), j, rep)
-				json_array_foreach(json_object_get(rep, "phases"), p, ph) {
-				const char *name = json_string_value(json_object_get(ph, "name"));
-				bool seen = false;
-				for (int q = 0; q < n && !seen; q++)
-					seen = !strcmp(out[q], name);
-				if (!seen && n < max)
-					out[n++] = name;
-			}
-		}
-	}
-	return n;
-}
-
-/* Workload-specific metric keys (and units) of one instance's phase. */
-static int collect_extra_metrics(const struct an_set *s, const char *wkey, const char *phase,
-				 struct metric_def *out, int max)
-{
-	int n = 0;
-	for (int r = 0; r < s->n; r++) {
-		size_t i, j, p;
-		json_t *wl, *rep, *ph;
-		json_array_foreach(json_object_get(s->r[r].doc, "workloads"), i, wl) {
-			if (!is_instance(wl, wkey))
-				continue;
-			json_array_foreach(json_object_get(wl, "reps"), j, rep)
-				json_array_foreach(json_object_get(rep, "phases"), p, ph) {
-				if (strcmp(json_string_value(json_object_get(ph, "name")), phase))
-					continue;
-				const char *mk;
-				json_t *m;
-				json_object_foreach(json_object_get(ph, "metrics"), mk, m) {
-					bool seen = false;
-					for (int q = 0; q < n && !seen; q++)
-						seen = !strcmp(out[q].key, mk);
-					if (seen || n >= max)
-						continue;
-					const char *u = json_string_value(json_object_get(m, "unit"));
-					out[n++] = (struct metric_def){ mk, u ? u : "",
-									kind_of_unit(u) };
-				}
-			}
-		}
-	}
-	return n;
-}
-
-static struct an_row *new_row(struct an_table *t)
-{
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->rows = realloc(t->rows, (size_t)t->cap * sizeof *t->rows);
-	}
-	struct an_row *row = &t->rows[t->n];
-	memset(row, 0, sizeof *row);
-	return row;
-}
-
-static void finish_row(struct an_table *t, struct an_row *row)
-{
-	row->base = 0;
-	for (int c = 0; c < row->ncells; c++)
-		if (row->cells[c].result == t->baseline)
-			row->base = c;
-	const struct an_cell *b = &row->cells[row->base];
-	for (int c = 0; c < row->ncells; c++) {
-		struct an_cell *x = &row->cells[c];
-		double bc = b->st.center, xc = x->st.center;
-		if (c == row->base)
-			x->change = 0;
-		else if (bc == 0)
-			x->change = xc == 0 ? 0 : NAN;
-		else
-			x->change = (xc - bc) / fabs(bc);
-		x->p = c == row->base ? NAN : an_welch_p(x->v, x->n, b->v, b->n);
-	}
-}
-
-static void add_row(struct an_table *t, const struct ident *id, const char *phase,
-		    const struct metric_def *m)
-{
-	struct an_row *row = new_row(t);
-	static double buf[AN_MAX_REPS];
-	for (int r = 0; r < t->set->n; r++) {
-		int n = an_samples(t->set, r, id->key, phase, m->key, buf, AN_MAX_REPS);
-		struct an_cell *c = &row->cells[row->ncells];
-		c->v = malloc(sizeof(double) * (size_t)(n ? n : 1));
-		c->n = 0;
-		for (int i = 0; i < n; i++)
-			if (!isnan(buf[i]))
-				c->v[c->n++] = buf[i];
-		if (!c->n) {
-			free(c->v);
-			continue;
-		}
-		c->result = r;
-		an_stats(c->v, c->n, m->kind, &c->st);
-		row->ncells++;
-	}
-	if (!row->ncells)
-		return;
-	row->wkey = strdup(id->key);
-	row->workload = strdup(id->label);
-	row->wl_name = strdup(id->name);
-	row->params = id->params;
-	row->phase = strdup(phase);
-	row->metric = strdup(m->key);
-	row->unit = strdup(m->unit);
-	row->kind = m->kind;
-	finish_row(t, row);
-	t->n++;
-}
-
-void an_table_build(struct an_table *t, struct an_set *s, int baseline)
-{
-	memset(t, 0, sizeof *t);
-	t->set = s;
-	t->baseline = baseline;
-	struct ident ids[256];
-	int nid = collect_idents(s, ids, 256);
-	label_idents(ids, nid);
-	for (int i = 0; i < nid; i++) {
-		const char *phases[128];
-		int np = collect_phases(s, ids[i].key, phases, 128);
-		for (int p = 0; p < np; p++) {
-			for (size_t m = 0; m < NSTD; m++)
-				add_row(t, &ids[i], phases[p], &std_metrics[m]);
-			struct metric_def extra[128];
-			int ne = collect_extra_metrics(s, ids[i].key, phases[p], extra, 128);
-			for (int m = 0; m < ne; m++)
-				add_row(t, &ids[i], phases[p], &extra[m]);
-		}
-	}
-	for (int i = 0; i < nid; i++) {
-		free(ids[i].key);
-		free(ids[i].name);
-		free(ids[i].label);
-	}
-}
-
-void an_table_free(struct an_table *t)
-{
-	for (int i = 0; i < t->n; i++) {
-		struct an_row *r = &t->rows[i];
-		for (int c = 0; c < r->ncells; c++)
-			free(r->cells[c].v);
-		free(r->wkey);
-		free(r->workload);
-		free(r->wl_name);
-		free(r->phase);
-		free(r->metric);
-		free(r->unit);
-	}
-	free(t->rows);
-	memset(t, 0, sizeof *t);
-}
-
-const struct an_row *an_find_row(const struct an_table *t, const char *wkey, const char *phase,
-				 const char *metric)
-{
-	for (int i = 0; i < t->n; i++)
-		if (!strcmp(t->rows[i].wkey, wkey) && !strcmp(t->rows[i].phase, phase) &&
-		    !strcmp(t->rows[i].metric, metric))
-			return &t->rows[i];
-	return NULL;
-}
-
-const struct an_cell *an_find_cell(const struct an_row *row, int result)
-{
-	for (int c = 0; row && c < row->ncells; c++)
-		if (row->cells[c].result == result)
-			return &row->cells[c];
-	return NULL;
-}
-
-const char *an_sig_mark(double p)
-{
-	if (isnan(p))
-		return "";
-	return p < 0.01 ? "**" : p < 0.05 ? "*" : "";
-}
-
-bool an_different_machines(const struct an_set *s, char *why, size_t len)
-{
-	why[0] = 0;
-	for (int i = 1; i < s->n; i++) {
-		const struct an_result *a = &s->r[0], *b = &s->r[i];
-		bool cpu = (a->cpu && b->cpu) ? strcmp(a->cpu, b->cpu) != 0 : a->cpu != b->cpu;
-		double ma = (double)a->mem_bytes, mb = (double)b->mem_bytes;
-		bool mem = fabs(ma - mb) > 0.02 * fmax(ma, mb);
-		if (!cpu && !mem)
-			continue;
-		snprintf(why, len, "%s (%s, %.1f GiB) and %s (%s, %.1f GiB) come from different "
-			 "machines: compare policy outcomes (copies, reuse), not times",
-			 a->path, a->cpu ? a->cpu : "cpu unknown", ma / (1 << 30), b->path,
-			 b->cpu ? b->cpu : "cpu unknown", mb / (1 << 30));
-		return true;
-	}
-	return false;
-}
+#define AN_TERM_WIDTH 100
+#define AN_MAX_RULES 16
 
 static int mkdir_p(const char *dir)
 {
@@ -429,14 +52,33 @@ static int pick_baseline(struct an_set *s, const char *baseline, char *err, size
 	return s->n - 1;
 }
 
-static void print_verdicts(const struct an_table *t)
+/* What the terminal shows: the summary at 100 columns, and the files. */
+static void print_summary(const struct an_table *t, const struct an_opts *o)
 {
-	for (int i = 0; i < t->n; i++) {
-		if (i && !strcmp(t->rows[i].wkey, t->rows[i - 1].wkey))
+	static struct an_summary S;
+	an_summary_build(&S, t);
+	an_summary_text(stdout, &S, AN_TERM_WIDTH);
+	if (o->capacity)
+		an_write_capacity_text(stdout, &S.v, AN_TERM_WIDTH);
+}
+
+static void warn(const char *why)
+{
+	char msg[1200];
+	snprintf(msg, sizeof msg, "cowbench compare: warning: %s", why);
+	an_wrap(stderr, msg, 0, 2, AN_TERM_WIDTH);
+}
+
+static void warn_incomplete(const struct an_set *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		if (!s->r[i].incomplete)
 			continue;
-		char *v = an_verdict(t, t->rows[i].wkey);
-		printf("%s:\n%s", t->rows[i].workload, v);
-		free(v);
+		char msg[PATH_MAX + 200];
+		snprintf(msg, sizeof msg, "cowbench compare: warning: %s is incomplete "
+			 "(\"complete\": false, an interrupted run): what it lacks is not measured",
+			 s->r[i].path);
+		an_wrap(stderr, msg, 0, 2, AN_TERM_WIDTH);
 	}
 }
 
@@ -465,7 +107,59 @@ static int write_outputs(const struct an_table *t, const struct an_opts *o)
 	for (int i = 0; i < pl.n; i++)
 		printf("plot:   %s/%s.png (.svg)\n", o->outdir, pl.names[i]);
 	for (int i = 0; i < pl.nnotes; i++)
-		printf("note:   %s\n", pl.notes[i]);
+	{
+		printf("note:   ");
+		an_wrap(stdout, pl.notes[i], 8, 8, AN_TERM_WIDTH);
+	}
+	return rc;
+}
+
+/* Loads every input and picks the baseline; -1 after saying why. */
+static int load_all(struct an_set *set, const char **paths, int npaths, const char *baseline)
+{
+	char err[1024];
+	if (!npaths) {
+		fprintf(stderr, "cowbench compare: no result documents given\n");
+		return -1;
+	}
+	for (int i = 0; i < npaths; i++)
+		if (an_load_path(set, paths[i], err, sizeof err)) {
+			fprintf(stderr, "cowbench compare: %s\n", err);
+			return -1;
+		}
+	int base = pick_baseline(set, baseline, err, sizeof err);
+	if (base < 0)
+		fprintf(stderr, "cowbench compare: %s\n", err);
+	return base;
+}
+
+static int parse_rules(const struct an_opts *o, struct an_rule *rules)
+{
+	char err[512];
+	for (int i = 0; i < o->nfail_on; i++)
+		if (an_rule_parse(o->fail_on[i], &rules[i], err, sizeof err)) {
+			fprintf(stderr, "cowbench compare: %s\n", err);
+			return -1;
+		}
+	return 0;
+}
+
+/* 0: no regression, 1: a regression, 2: a rule names no measured metric. */
+static int gate(const struct an_table *t, const struct an_rule *rules, int n)
+{
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		int bad = an_rule_check(t, &rules[i], stdout);
+		if (bad < 0) {
+			fprintf(stderr, "cowbench compare: --fail-on: no result has the metric "
+				"'%s' (docs/metrics.md lists them)\n", rules[i].metric);
+			return 2;
+		}
+		rc |= bad > 0;
+	}
+	if (n)
+		printf("fail-on: %s\n", rc ? "a kernel regressed against the baseline (exit 1)"
+					    : "no regression against the baseline");
 	return rc;
 }
 
@@ -473,27 +167,22 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 		    const struct an_opts *o)
 {
 	static struct an_set set;
-	char err[1024];
-	if (!npaths) {
-		fprintf(stderr, "cowbench compare: no result documents given\n");
+	struct an_rule rules[AN_MAX_RULES];
+	if (o->nfail_on > AN_MAX_RULES) {
+		fprintf(stderr, "cowbench compare: at most %d --fail-on rules\n", AN_MAX_RULES);
 		return 2;
 	}
-	for (int i = 0; i < npaths; i++) {
-		if (an_load_path(&set, paths[i], err, sizeof err)) {
-			fprintf(stderr, "cowbench compare: %s\n", err);
-			an_set_free(&set);
-			return 2;
-		}
-	}
-	int base = pick_baseline(&set, baseline, err, sizeof err);
+	if (parse_rules(o, rules))
+		return 2;
+	int base = load_all(&set, paths, npaths, baseline);
 	if (base < 0) {
-		fprintf(stderr, "cowbench compare: %s\n", err);
 		an_set_free(&set);
 		return 2;
 	}
 	char why[1024];
+	warn_incomplete(&set);
 	if (an_different_machines(&set, why, sizeof why))
-		fprintf(stderr, "cowbench compare: warning: %s\n", why);
+		warn(why);
 	if (mkdir_p(o->outdir)) {
 		fprintf(stderr, "cowbench compare: cannot create %s: %s\n", o->outdir,
 			strerror(errno));
@@ -502,12 +191,13 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 	}
 	struct an_table t;
 	an_table_build(&t, &set, base);
-	printf("baseline: %s (%s)\n", set.r[base].label, set.r[base].path);
-	an_write_repro_md(stdout, &set);
-	an_write_pins_md(stdout, &set);
-	print_verdicts(&t);
+	char line[PATH_MAX + 300];
+	snprintf(line, sizeof line, "baseline: %s (%s)", set.r[base].label, set.r[base].path);
+	an_wrap(stdout, line, 0, 2, AN_TERM_WIDTH);
+	print_summary(&t, o);
 	int rc = write_outputs(&t, o);
+	int g = gate(&t, rules, o->nfail_on);
 	an_table_free(&t);
 	an_set_free(&set);
-	return rc;
+	return g == 2 ? 2 : rc | g;
 }

@@ -3,13 +3,15 @@
  * of the problem, before any statistic is computed: never a crash later. */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "analysis.h"
+#include "cbschema.h"
+#include "load.h"
 
 struct vctx {
 	char *err;
@@ -97,12 +99,6 @@ static void opt_string(struct vctx *v, json_t *obj, const char *where, const cha
 		bad(v, "field %s%s: expected string or null, got %s", where, key, type_name(j));
 }
 
-static const char *const phase_numbers[] = {
-	"pages", "copied", "reused", "extra_copies", "necessary_copies", "swapped_in",
-	"swapcache_leftover_pages", "swapcache_leftover_bytes", "copy_bytes",
-	"tlb_shootdowns", "tlb_flush_events", "faults_minor", "faults_major",
-	"elapsed_ns", "ops", "ns_per_op",
-};
 
 static void check_phase(struct vctx *v, json_t *ph, const char *where)
 {
@@ -113,9 +109,21 @@ static void check_phase(struct vctx *v, json_t *ph, const char *where)
 	char w[160];
 	snprintf(w, sizeof w, "%s.", where);
 	need(v, ph, w, "name", JSON_STRING);
-	for (size_t i = 0; i < sizeof phase_numbers / sizeof *phase_numbers; i++)
-		opt_count(v, ph, w, phase_numbers[i]);
+	for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+		opt_count(v, ph, w, k->name);
 	opt_string(v, ph, w, "skipped");
+	json_t *causes = json_object_get(ph, "extra_by_cause");
+	if (json_is_object(causes)) {
+		char cw[200];
+		snprintf(cw, sizeof cw, "%sextra_by_cause.", w);
+		const char *ck;
+		json_t *cv;
+		json_object_foreach(causes, ck, cv)
+			opt_count(v, causes, cw, ck);
+	} else if (causes && !json_is_null(causes)) {
+		bad(v, "field %sextra_by_cause: expected object or null, got %s", w,
+		    type_name(causes));
+	}
 	json_t *m = json_object_get(ph, "metrics");
 	if (!m || json_is_null(m))
 		return;
@@ -241,10 +249,10 @@ int an_validate(json_t *doc, char *err, size_t errlen)
 	if (!schema)
 		return -1;
 	const char *s = json_string_value(schema);
-	if (strcmp(s, AN_SCHEMA)) {
+	if (strcmp(s, CB_SCHEMA)) {
 		if (!strncmp(s, "cowbench-result/", 16))
 			bad(&v, "schema '%s' is not supported (this cowbench reads %s)", s,
-			    AN_SCHEMA);
+			    CB_SCHEMA);
 		else
 			bad(&v, "not a cowbench result document (schema '%s')", s);
 		return -1;
@@ -278,6 +286,7 @@ static void fill(struct an_result *r)
 	if (!r->era_version)
 		r->era_version = "unknown";
 	r->emulated = json_is_true(json_object_get(env, "emulated"));
+	r->incomplete = json_is_false(json_object_get(r->doc, "complete"));
 	r->host = jstr(env, "hostname");
 	r->cpu = jstr(json_object_get(env, "cpu"), "model");
 	r->mem_bytes = (long long)json_number_value(
@@ -386,7 +395,9 @@ static int load_dir(struct an_set *s, const char *dir, char *err, size_t errlen)
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		size_t dl = strlen(dir);
+		snprintf(path, sizeof path, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/",
+			 names[i]);
 		if (!rc)
 			rc = load_file(s, path, err, errlen);
 		free(names[i]);
@@ -416,4 +427,85 @@ void an_set_free(struct an_set *s)
 		json_decref(s->r[i].doc);
 	}
 	s->n = 0;
+}
+
+bool an_different_machines(const struct an_set *s, char *why, size_t len)
+{
+	why[0] = 0;
+	for (int i = 1; i < s->n; i++) {
+		const struct an_result *a = &s->r[0], *b = &s->r[i];
+		bool cpu = (a->cpu && b->cpu) ? strcmp(a->cpu, b->cpu) != 0 : a->cpu != b->cpu;
+		double ma = (double)a->mem_bytes, mb = (double)b->mem_bytes;
+		bool mem = fabs(ma - mb) > 0.02 * fmax(ma, mb);
+		if (!cpu && !mem)
+			continue;
+		snprintf(why, len, "%s (%s, %.1f GiB) and %s (%s, %.1f GiB) come from different "
+			 "machines: compare policy outcomes (copies, reuse), not times",
+			 a->path, a->cpu ? a->cpu : "cpu unknown", ma / (1 << 30), b->path,
+			 b->cpu ? b->cpu : "cpu unknown", mb / (1 << 30));
+		return true;
+	}
+	return false;
+}
+
+/* Columns in chronological era order, the baseline's era first so the
+ * baseline can lead while every era stays one group. */
+static int era_rank(const char *era, const char *first)
+{
+	static const char *const eras[] = { "mapcount", "page_count", "exclusive" };
+	if (!strcmp(era, first))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(era, eras[i]))
+			return i;
+	return 3;
+}
+
+void an_view_init(struct an_view *v, const struct an_set *s, int baseline)
+{
+	const char *first = an_era_of(&s->r[baseline]);
+	v->s = s;
+	v->baseline = baseline;
+	v->nk = 0;
+	v->order[v->nk++] = baseline;
+	for (int rank = -1; rank <= 3; rank++)
+		for (int i = 0; i < s->n; i++)
+			if (i != baseline && era_rank(an_era_of(&s->r[i]), first) == rank)
+				v->order[v->nk++] = i;
+}
+
+/* "5.10.0-46-amd64" -> "5.10.0-46", "6.12.117+deb13-amd64" -> "6.12.117":
+ * drop the distribution suffix, then '-' parts from the right until it
+ * fits; the legend under each table gives the whole release. */
+/* The measurement kernel boots one image in two policies: "mc" or "pc"
+ * tells its two columns apart. */
+static const char *policy_tag(const struct an_result *r)
+{
+	json_t *k = json_object_get(json_object_get(r->doc, "env"), "kernel");
+	const char *cmd = json_string_value(json_object_get(k, "cmdline"));
+	const char *p = cmd ? strstr(cmd, "cow_policy=") : NULL;
+	if (!p)
+		return NULL;
+	return !strncmp(p + 11, "mapcount", 8) ? "mc" : !strncmp(p + 11, "page_count", 10) ? "pc" : NULL;
+}
+
+void an_short_name(const struct an_result *r, char *buf, size_t len, size_t maxw)
+{
+	const char *tag = policy_tag(r);
+	if (tag && maxw > 4)
+		maxw -= 3;
+	snprintf(buf, len, "%s", r->release ? r->release : "?");
+	buf[strcspn(buf, "+")] = 0;
+	char *arch = strstr(buf, "-amd64");
+	if (!arch)
+		arch = strstr(buf, "-arm64");
+	if (arch && !arch[6])
+		*arch = 0;
+	char *dash;
+	while (strlen(buf) > maxw && (dash = strrchr(buf, '-')))
+		*dash = 0;
+	if (strlen(buf) > maxw)
+		buf[maxw] = 0;
+	if (tag && strlen(buf) + 4 <= len)
+		strcat(strcat(buf, " "), tag);
 }

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "mdtable.h"
+#include "stats.h"
+#include "pins.h"
+#include "text.h"
 
 #define MAX_CASES 64
 #define WORKLOAD "longterm-pin"
@@ -125,7 +128,7 @@ static void cell_text(char *out, size_t len, const struct an_result *res, const 
 	const char *skip = wl ? skip_reason(wl, row) : NULL;
 	double pages;
 	if (skip) {
-		snprintf(out, len, "skipped: %.60s", skip);
+		an_cut_words(out, len, "skipped: ", skip, 60);
 		return;
 	}
 	if (!wl || !median_of(wl, row, "pages", &pages)) {
@@ -142,8 +145,9 @@ static void cell_text(char *out, size_t len, const struct an_result *res, const 
 	snprintf(out, len, "%s / %s+%s / %s / %s", f[0], f[1], f[2], f[3], f[4]);
 }
 
-void an_write_pins_md(FILE *f, const struct an_set *s)
+void an_write_pins_md(FILE *f, const struct an_view *v)
 {
+	const struct an_set *s = v->s;
 	char (*rows)[64] = calloc(MAX_CASES, sizeof *rows);
 	int n = rows ? collect_cases(s, rows) : 0;
 	if (!n) {
@@ -158,12 +162,12 @@ void an_write_pins_md(FILE *f, const struct an_set *s)
 	      "*soft-dirty*: pages the pin left soft-dirty after clear_refs (a pin that writes "
 	      "dirties them; an unshare does not). \"-\": not measured in that case.\n\n"
 	      "| case |", f);
-	an_md_kernel_columns(f, s);
+	an_md_kernel_columns(f, v, 1);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i]);
-		for (int r = 0; r < s->n; r++) {
+		for (int k = 0; k < v->nk; k++) {
 			char cell[192];
-			cell_text(cell, sizeof cell, &s->r[r], rows[i]);
+			cell_text(cell, sizeof cell, &s->r[v->order[k]], rows[i]);
 			an_md_cell(f, cell);
 		}
 		fputs("\n", f);

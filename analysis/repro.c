@@ -5,19 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "mdtable.h"
+#include "repro.h"
+#include "text.h"
 
-#define MAX_SCEN 64
-
-struct scen {
-	char name[160]; /* "repro:fork-odirect / fork-write" */
-};
-
-struct tally {
-	double iterations, in_flight, lost, lost_in_flight, copies;
-	bool any;
-	const char *skip;
-};
 
 static double metric(json_t *ph, const char *key)
 {
@@ -31,24 +22,29 @@ static void scen_name(char *out, size_t len, json_t *wl, json_t *ph)
 		 json_string_value(json_object_get(ph, "name")));
 }
 
+/* The workload's suite says it; documents from before the suite field
+ * only have the name's prefix. */
 static bool is_repro(json_t *wl)
 {
+	const char *suite = json_string_value(json_object_get(wl, "suite"));
+	if (suite)
+		return !strcmp(suite, "repro");
 	const char *n = json_string_value(json_object_get(wl, "name"));
 	return n && !strncmp(n, "repro:", 6);
 }
 
-static void add_row(struct scen *rows, int *n, const char *name, size_t cmp)
+static void add_row(struct an_repro_row *rows, int *n, const char *name, size_t cmp)
 {
 	for (int q = 0; q < *n; q++)
 		if (!strncmp(rows[q].name, name, cmp))
 			return;
-	if (*n < MAX_SCEN)
+	if (*n < AN_REPRO_MAX)
 		snprintf(rows[(*n)++].name, sizeof rows[0].name, "%s", name);
 }
 
 /* Rows in order of first appearance; a workload no kernel ran (skipped as a
  * whole everywhere) is one row with the phase "-". */
-static int collect_rows(const struct an_set *s, struct scen *rows)
+int an_repro_rows(const struct an_set *s, struct an_repro_row *rows)
 {
 	int n = 0;
 	char name[160];
@@ -75,7 +71,7 @@ static int collect_rows(const struct an_set *s, struct scen *rows)
 	return n;
 }
 
-static void tally_of(const struct an_result *res, const char *row, struct tally *t)
+void an_repro_tally(const struct an_result *res, const char *row, struct an_tally *t)
 {
 	memset(t, 0, sizeof *t);
 	size_t i, j, k;
@@ -118,39 +114,22 @@ static void tally_of(const struct an_result *res, const char *row, struct tally 
 	}
 }
 
-static void cell_text(char *out, size_t len, const struct tally *t)
+static void cell_text(char *out, size_t len, const struct an_tally *t)
 {
 	if (t->any)
 		snprintf(out, len, "%.0f / %.0f / %.0f (%.0f in flight of %.0f)", t->lost,
 			 t->in_flight - t->lost_in_flight, t->copies, t->in_flight, t->iterations);
 	else if (t->skip)
-		snprintf(out, len, "skipped: %.70s", t->skip);
+		an_cut_words(out, len, "skipped: ", t->skip, 70);
 	else
 		snprintf(out, len, "not run");
 }
 
-void an_md_kernel_columns(FILE *f, const struct an_set *s)
+void an_write_repro_md(FILE *f, const struct an_view *v)
 {
-	for (int r = 0; r < s->n; r++)
-		fprintf(f, " %s |", s->r[r].label);
-	fputs("\n|---|", f);
-	for (int r = 0; r < s->n; r++)
-		fputs("---|", f);
-	fputs("\n", f);
-}
-
-void an_md_cell(FILE *f, char *cell)
-{
-	for (char *p = cell; *p; p++)
-		if (*p == '|' || *p == '\n')
-			*p = ' ';
-	fprintf(f, " %s |", cell);
-}
-
-void an_write_repro_md(FILE *f, const struct an_set *s)
-{
-	struct scen *rows = calloc(MAX_SCEN, sizeof *rows);
-	int n = rows ? collect_rows(s, rows) : 0;
+	const struct an_set *s = v->s;
+	struct an_repro_row *rows = calloc(AN_REPRO_MAX, sizeof *rows);
+	int n = rows ? an_repro_rows(s, rows) : 0;
 	if (!n) {
 		free(rows);
 		return;
@@ -161,13 +140,13 @@ void an_write_repro_md(FILE *f, const struct an_set *s)
 	      "iterations in flight that kept sync (in flight − lost while in flight); *copies*: iterations "
 	      "whose write moved the process to a new page. A race counts only when the read "
 	      "was in flight.\n\n| scenario |", f);
-	an_md_kernel_columns(f, s);
+	an_md_kernel_columns(f, v, 1);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "| %s |", rows[i].name);
-		for (int r = 0; r < s->n; r++) {
-			struct tally t;
+		for (int k = 0; k < v->nk; k++) {
+			struct an_tally t;
 			char cell[160];
-			tally_of(&s->r[r], rows[i].name, &t);
+			an_repro_tally(&s->r[v->order[k]], rows[i].name, &t);
 			cell_text(cell, sizeof cell, &t);
 			an_md_cell(f, cell);
 		}

@@ -2,7 +2,7 @@
 # A worker that dies under a run (SIGKILL, as the memory cgroup's OOM killer
 # sends) fails its repetition with the signal named; the harness itself
 # must survive the broken pipe, finish the other repetitions, write a
-# complete result and put swap back. MADV_PAGEOUT pressure, not a cgroup:
+# complete result, put swap back and exit 1 (a repetition failed). MADV_PAGEOUT pressure, not a cgroup:
 # the next repetition must not meet an OOM kill of its own (an ASan
 # build's worker can, in a cgroup).
 set -u
@@ -37,8 +37,8 @@ python3 - "$out/r.json" "$victim" "$rc" <<'EOF'
 import json, sys
 path, victim, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fail = []
-if rc != 0:
-    fail.append("run exit %d, want 0" % rc)
+if rc != 1:
+    fail.append("run exit %d, want 1 (a repetition failed)" % rc)
 d = json.load(open(path))
 if d.get("complete") is not True:
     fail.append("result not complete")

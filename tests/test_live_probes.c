@@ -1,9 +1,10 @@
-/* The probe set on the running kernel (6.18): it must classify it as the
+/* The probe suite (the probe:* workloads) on the running kernel (6.18),
+ * run through the harness like `cowbench probe`: it must classify it as the
  * exclusive era, with the outcomes measured.md lists for 6.18. */
 #include "testutil.h"
-#include "probes.h"
+#include "fingerprint.h"
 
-static json_t *fp;
+static json_t *fp, *workloads;
 
 static int collect(void **state)
 {
@@ -13,8 +14,12 @@ static int collect(void **state)
 	char err[256];
 	if (cb_journal_begin(err, sizeof err))
 		fail_msg("%s", err);
+	struct cb_run_opts o = { .reps = 1 };
 	uint64_t t0 = cb_now_ns();
-	fp = cb_fingerprint_collect();
+	workloads = cb_runner_suite(CB_SUITE_PROBE, &o);
+	json_t *doc = json_pack("{s:o, s:O}", "env", cb_env_collect(), "workloads", workloads);
+	fp = cb_fingerprint_of(doc);
+	json_decref(doc);
 	json_object_set_new(fp, "test_elapsed_ns", json_integer((json_int_t)(cb_now_ns() - t0)));
 	return cb_journal_restore(false);
 }
@@ -23,6 +28,7 @@ static int drop(void **state)
 {
 	(void)state;
 	json_decref(fp);
+	json_decref(workloads);
 	return 0;
 }
 
@@ -94,6 +100,27 @@ static void test_softdirty_scenarios_skipped(void **state)
 	}
 }
 
+/* Each probe is a workload of the probe suite whose one measured phase is
+ * named after its scenario and tracked by the harness. */
+static void test_probes_are_workloads(void **state)
+{
+	(void)state;
+	TU_NEED_ROOT();
+	assert_int_equal(json_array_size(workloads), 12);
+	json_t *s3a = NULL;
+	size_t i;
+	json_t *w;
+	json_array_foreach(workloads, i, w) {
+		assert_string_equal(json_string_value(json_object_get(w, "suite")), "probe");
+		if (!strcmp(json_string_value(json_object_get(w, "name")), "probe:s3a"))
+			s3a = w;
+	}
+	assert_non_null(s3a);
+	json_t *p = tu_phase(s3a, 0, "S3a");
+	assert_int_equal(tu_int(p, "pages"), 256);
+	assert_true(json_is_true(json_object_get(p, "pfn_tracking")));
+}
+
 /* The whole set is fast enough to run before every result document. */
 static void test_fast(void **state)
 {
@@ -110,6 +137,7 @@ int main(void)
 		cmocka_unit_test(test_swap_read_then_write_reused),
 		cmocka_unit_test(test_pins_in_sync),
 		cmocka_unit_test(test_softdirty_scenarios_skipped),
+		cmocka_unit_test(test_probes_are_workloads),
 		cmocka_unit_test(test_fast),
 	};
 	return cmocka_run_group_tests(tests, collect, drop);

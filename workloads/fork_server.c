@@ -306,6 +306,7 @@ static int fork_phase(struct cb_ctx *c, struct server *s)
 	cb_phase_begin(c, "fork");
 	int rc = fork_child(c, s, &ns);
 	cb_phase_ops(c, 1);
+	cb_phase_op(c, "fork");
 	if (!rc) {
 		cb_phase_metric(c, "fork_ns", (double)ns, "ns");
 		cb_phase_metric(c, "fork_ns_per_gib", (double)ns * (double)(1ull << 30) /
@@ -390,6 +391,7 @@ const struct cb_workload cb_wl_fork_server = {
 	.opts = opts,
 	.needs = 0,
 	.priv_size = sizeof(struct server),
+	.op = "request",
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

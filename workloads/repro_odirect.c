@@ -402,6 +402,7 @@ static void teardown(struct cb_ctx *c)
 const struct cb_workload cb_wl_repro_fork_odirect = {
 	.name = "repro:fork-odirect",
 	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "2009 race: O_DIRECT read into half a page in flight, fork, write the "
 		   "other half; is the read lost?",
 	.scenarios = "S8 S6a",
@@ -416,6 +417,7 @@ const struct cb_workload cb_wl_repro_fork_odirect = {
 const struct cb_workload cb_wl_repro_clear_refs_odirect = {
 	.name = "repro:clear-refs-odirect",
 	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "2021 race: O_DIRECT read in flight, clear_refs 4 write-protects the page, "
 		   "the other half is written",
 	.scenarios = "S6b",
@@ -430,6 +432,7 @@ const struct cb_workload cb_wl_repro_clear_refs_odirect = {
 const struct cb_workload cb_wl_repro_swapout_odirect = {
 	.name = "repro:swapout-odirect",
 	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "2022 race: O_DIRECT read in flight, MADV_PAGEOUT swaps the page out, the "
 		   "process does page[last]++ (or a plain store: -o access=store|both)",
 	.scenarios = "S7d",

@@ -104,6 +104,7 @@ static int run(struct cb_ctx *c)
 const struct cb_workload cb_wl_repro_uffd_wp_pin = {
 	.name = "repro:uffd-wp-pin",
 	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "a pinned page write-protected and unprotected with userfaultfd, then "
 		   "written: does the pin keep seeing the process's data?",
 	.scenarios = "S7c",

@@ -180,6 +180,7 @@ static void teardown(struct cb_ctx *c)
 const struct cb_workload cb_wl_repro_vmsplice_child = {
 	.name = "repro:vmsplice-child",
 	.suite = CB_SUITE_REPRO,
+	.op = "race iteration",
 	.summary = "CVE-2020-29374: a child vmsplices a COW-shared page and unmaps it; does "
 		   "its pipe show the parent's later write? (base page, THP)",
 	.scenarios = "S6c",

@@ -4,6 +4,8 @@
 #ifndef COWBENCH_CLI_H
 #define COWBENCH_CLI_H
 
+#include <stdio.h>
+
 #include "cbcore.h"
 #include "options.h"
 
@@ -29,6 +31,10 @@ static inline int opt_i(const struct cb_opt *opts, const char *name)
 extern const struct cb_opt cb_no_opts[];
 /* The probe suite's fingerprint hooks, for run and repro documents. */
 void cli_fingerprint_hooks(struct cb_run_opts *o);
+
+/* manpage.c: both generated from the command and workload tables. */
+void cli_man_page(FILE *f, const struct cb_command *const *commands);
+void cli_bash_completion(FILE *f, const struct cb_command *const *commands);
 
 #define CB_COMMANDS(X) X(list) X(env) X(run) X(probe) X(compare) X(repro) X(restore)
 #define CB_DECLARE_COMMAND(n) extern const struct cb_command cb_cmd_##n;

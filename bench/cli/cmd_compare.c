@@ -10,8 +10,14 @@ static const struct cb_opt compare_opts[] = {
 	  .help = "result the others are compared against (default: the first)" },
 	{ .name = "out", .type = CB_OPT_STR, .def = "compare-report",
 	  .help = "directory for report.md, table.csv/json and the plots" },
-	{ .name = "format", .type = CB_OPT_STR, .def = "md",
+	{ .name = "format", .type = CB_OPT_STR, .def = "md,csv,json",
 	  .help = "comma-separated outputs: md,csv,json (plots always)" },
+	{ .name = "fail-on", .type = CB_OPT_STR, .flags = CB_OPTF_MULTI,
+	  .help = "exit 1 when a kernel regresses against the baseline: METRIC>N "
+		  "(absolute) or METRIC>+N% (relative), e.g. extra_copies>0; repeatable" },
+	{ .name = "capacity", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
+	  .help = "print the capacity table too (extra memory, swap I/O per GiB under "
+		  "reclaim)" },
 	{ .name = "emulated-times", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
 	  .help = "plot times of emulated (TCG guest) results too" },
 	{ .name = "help", .type = CB_OPT_BOOL, .help = "show this help", .shortopt = 'h',
@@ -25,6 +31,9 @@ static int cmd_compare(struct cb_cmdline *cl)
 	int ib = opt_i(compare_opts, "baseline");
 	o.outdir = cl->vals[opt_i(compare_opts, "out")].s;
 	o.emulated_times = cl->vals[opt_i(compare_opts, "emulated-times")].b;
+	o.capacity = cl->vals[opt_i(compare_opts, "capacity")].b;
+	o.fail_on = cl->multi[opt_i(compare_opts, "fail-on")];
+	o.nfail_on = cl->nmulti[opt_i(compare_opts, "fail-on")];
 	char fmts[256];
 	snprintf(fmts, sizeof fmts, "%s", cl->vals[opt_i(compare_opts, "format")].s);
 	for (char *save, *f = strtok_r(fmts, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
@@ -42,6 +51,7 @@ static int cmd_compare(struct cb_cmdline *cl)
 
 const struct cb_command cb_cmd_compare = {
 	"compare", "compare result documents across kernels: table, plots, report",
-	"RESULT... [--baseline RESULT] [--out DIR] [--format md,csv,json] [--emulated-times]",
+	"RESULT... [--baseline RESULT] [--out DIR] [--format md,csv,json] [--emulated-times] "
+	"[--capacity] [--fail-on METRIC>N|METRIC>+N%]...",
 	compare_opts, cmd_compare, NULL
 };

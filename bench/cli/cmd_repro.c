@@ -9,7 +9,10 @@ static const struct cb_opt repro_opts[] = {
 	  .help = "race attempts per scenario (default: each scenario's own)" },
 	{ .name = "reps", .type = CB_OPT_U64, .def = "1", .min = 1, .max = 1000, .shortopt = 'r',
 	  .help = "repetitions of each scenario" },
-	{ .name = "out", .type = CB_OPT_STR, .help = "result file (default results/HOST_KERNEL_DATE.json)" },
+	{ .name = "out", .type = CB_OPT_STR,
+	  .help = "result file, '-' for stdout (default ~/.local/share/cowbench/results/HOST_KERNEL_DATE.json)" },
+	{ .name = "wide", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
+	  .help = "every column, with min-max over repetitions (wider than 100 columns)" },
 	{ .name = "opt", .type = CB_OPT_STR, .shortopt = 'o', .flags = CB_OPTF_MULTI,
 	  .help = "scenario option key=value (repeatable)" },
 	{ .name = "timeout", .type = CB_OPT_U64, .def = "600", .min = 0, .max = 86400,
@@ -44,7 +47,8 @@ static int cmd_repro(struct cb_cmdline *cl)
 		kv[nkv++] = cl->multi[opt_i(repro_opts, "opt")][i];
 	struct cb_run_opts o = { .reps = (int)cl->vals[opt_i(repro_opts, "reps")].u, .kv = kv,
 				 .nkv = nkv,
-				 .timeout = (unsigned)cl->vals[opt_i(repro_opts, "timeout")].u };
+				 .timeout = (unsigned)cl->vals[opt_i(repro_opts, "timeout")].u,
+				 .wide = cl->vals[opt_i(repro_opts, "wide")].b };
 	cli_fingerprint_hooks(&o);
 	return cb_runner_run(list, n, &o, cl->given[io] ? cl->vals[io].s : NULL, "repro");
 }

@@ -9,9 +9,13 @@ static const struct cb_opt run_opts[] = {
 	  .help = "repetitions of each workload" },
 	{ .name = "size", .type = CB_OPT_SIZE, .min = 4096, .max = 1ull << 44, .shortopt = 's',
 	  .help = "memory size for workloads that have a size option (e.g. 64M, 1G)" },
-	{ .name = "out", .type = CB_OPT_STR, .help = "result file (default results/HOST_KERNEL_DATE.json)" },
+	{ .name = "out", .type = CB_OPT_STR,
+	  .help = "result file, '-' for stdout (default ~/.local/share/cowbench/results/HOST_KERNEL_DATE.json)" },
+	{ .name = "wide", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
+	  .help = "every column, with min-max over repetitions (wider than 100 columns)" },
 	{ .name = "opt", .type = CB_OPT_STR, .shortopt = 'o', .flags = CB_OPTF_MULTI,
-	  .help = "workload option key=value or workload.key=value (repeatable)" },
+	  .help = "workload option key=value or workload.key=value (repeatable); a number or size "
+		  "may be a comma list, run once per value (a sweep: -o size=4M,8M,12M)" },
 	{ .name = "event", .type = CB_OPT_STR, .shortopt = 'e', .flags = CB_OPTF_MULTI,
 	  .help = "extra perf event (libpfm4 name or sys:tracepoint; repeatable)" },
 	{ .name = "timeout", .type = CB_OPT_U64, .def = "600", .min = 0, .max = 86400,
@@ -39,6 +43,7 @@ static int cmd_run(struct cb_cmdline *cl)
 	o.force = cl->vals[opt_i(run_opts, "force")].b;
 	o.faultlog = cl->vals[opt_i(run_opts, "faultlog")].b;
 	o.timeout = (unsigned)cl->vals[opt_i(run_opts, "timeout")].u;
+	o.wide = cl->vals[opt_i(run_opts, "wide")].b;
 	cli_fingerprint_hooks(&o);
 	int io = opt_i(run_opts, "out");
 	return cb_runner_run(cl->pos, cl->npos, &o, cl->given[io] ? cl->vals[io].s : NULL, "run");

@@ -15,7 +15,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: cowbench COMMAND [ARGS]\n\ncommands:\n");
 	for (int i = 0; commands[i]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(f, "\n'cowbench COMMAND --help' shows a command's options.\n");
+	fprintf(f, "\n'cowbench COMMAND --help' shows a command's options; --version, "
+		   "--man and --bash-completion print what they say.\n");
 }
 
 static void cmd_help(const struct cb_command *c)
@@ -50,6 +51,18 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("cowbench %s (git %s)\n", COWBENCH_VERSION, COWBENCH_GIT_REV);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--man")) {
+		cli_man_page(stdout, commands);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--bash-completion")) {
+		cli_bash_completion(stdout, commands);
 		return 0;
 	}
 	for (int i = 0; commands[i]; i++)

@@ -123,9 +123,16 @@ json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals
 /* result.c */
 int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
 char *cb_result_default_path(json_t *env);
+char *cb_result_default_dir(void);
 json_t *cb_result_new(json_t *env);
-void cb_result_print_table(json_t *workload, FILE *out);
-void cb_result_print_legend(json_t *workload, FILE *out);
+
+/* table.c */
+void cb_result_print_table(json_t *workload, FILE *out, bool wide);
+void cb_result_print_legend(FILE *out, bool races);
+void cb_print_wrapped(FILE *out, int indent, const char *text);
+/* causes.c: legend lines per phase under the table (written breakdown,
+ * extra copies by cause, inexact outcomes, perf events unavailable) */
+void cb_result_print_causes(json_t *workload, FILE *out);
 json_t *cb_result_summary(json_t *reps);
 
 #endif

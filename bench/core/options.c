@@ -136,7 +136,7 @@ int cb_opt_count(const struct cb_opt *opts)
 	return n;
 }
 
-static const char *type_word(const struct cb_opt *o)
+const char *cb_opt_type_word(const struct cb_opt *o)
 {
 	switch (o->type) {
 	case CB_OPT_U64: return "N";
@@ -169,7 +169,7 @@ void cb_opt_help(const struct cb_opt *opts, const char *prefix)
 {
 	for (const struct cb_opt *o = opts; o && o->name; o++) {
 		char lhs[96];
-		snprintf(lhs, sizeof lhs, "%s%s=%s", prefix, o->name, type_word(o));
+		snprintf(lhs, sizeof lhs, "%s%s=%s", prefix, o->name, cb_opt_type_word(o));
 		printf("  %-34s %s", lhs, o->help);
 		if (o->def)
 			printf(" (default %s)", o->def);
@@ -294,7 +294,7 @@ void cb_cmdline_help(const struct cb_opt *opts)
 {
 	for (const struct cb_opt *o = opts; o && o->name; o++) {
 		char lhs[96];
-		const char *arg = o->flags & CB_OPTF_FLAG ? "" : type_word(o);
+		const char *arg = o->flags & CB_OPTF_FLAG ? "" : cb_opt_type_word(o);
 		if (o->shortopt)
 			snprintf(lhs, sizeof lhs, "-%c, --%s %s", o->shortopt, o->name, arg);
 		else

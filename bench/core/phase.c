@@ -433,6 +433,12 @@ void cb_phase_ops(struct cb_ctx *c, uint64_t ops)
 		set_u(c->phase, "ops", ops);
 }
 
+void cb_phase_op(struct cb_ctx *c, const char *what)
+{
+	if (c->phase)
+		json_object_set_new(c->phase, "op", json_string(what));
+}
+
 void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit)
 {
 	if (c->phase)

@@ -182,6 +182,7 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 			       w->summary, "scenarios", w->scenarios ? w->scenarios : "",
 			       "params", cb_workload_params(w, vals), "reps");
 	json_object_set_new(wj, "suite", json_string(suite_names[w->suite]));
+	json_object_set_new(wj, "op", json_string(w->op ? w->op : "page written"));
 	const char *miss = missing_need(w->needs, why, sizeof why);
 	json_object_set_new(wj, "skipped", miss ? json_string(miss) : json_null());
 	for (int rep = 0; !miss && rep < o->reps; rep++) {
@@ -197,6 +198,15 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 	json_object_set_new(wj, "summary", cb_result_summary(json_object_get(wj, "reps")));
 	free(vals);
 	return wj;
+}
+
+json_t *cb_runner_suite(enum cb_suite suite, const struct cb_run_opts *o)
+{
+	json_t *all = json_array();
+	for (int i = 0; cb_workload_at(i); i++)
+		if (cb_workload_at(i)->suite == suite)
+			json_array_append_new(all, run_workload(cb_workload_at(i), o));
+	return all;
 }
 
 /* One workload in-process, for tests: the workload's result object, or
@@ -269,10 +279,80 @@ static void check_out_dir(const char *path)
 		cb_die_usage("cannot write results to '%s': %s", dir, strerror(errno));
 }
 
-int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
-		  const char *out_path, const char *mode)
+/* One workload with the options of one point of a sweep. */
+struct instance {
+	const struct cb_workload *w;
+	struct cb_run_opts o;
+	const char **kv; /* o.kv with the swept entry replaced */
+	char *point;     /* "key=value" of this point; NULL without a sweep */
+};
+
+#define MAX_INSTANCES 256
+
+static bool sweepable(const struct cb_opt *opt)
 {
-	const struct cb_workload *ws[64];
+	return opt && (opt->type == CB_OPT_U64 || opt->type == CB_OPT_SIZE ||
+		       opt->type == CB_OPT_DOUBLE);
+}
+
+/* "-o size=4M,8M,12M" runs the workload once per value: the index of the
+ * first such entry for w, or -1. */
+static int sweep_entry(const struct cb_workload *w, const struct cb_run_opts *o)
+{
+	for (int i = 0; i < o->nkv; i++) {
+		const char *value;
+		if (sweepable(kv_option(w, o->kv[i], &value)) && strchr(value, ','))
+			return i;
+	}
+	return -1;
+}
+
+static int add_instance(struct instance *in, int n, const struct cb_workload *w,
+			const struct cb_run_opts *o, int entry, const char *value, size_t vlen)
+{
+	if (n >= MAX_INSTANCES)
+		cb_die_usage("too many workload instances (more than %d)", MAX_INSTANCES);
+	in[n] = (struct instance){ .w = w, .o = *o };
+	if (entry < 0)
+		return n + 1;
+	const char *eq = strchr(o->kv[entry], '=');
+	in[n].point = cb_strdup_printf("%.*s=%.*s", (int)(eq - o->kv[entry]), o->kv[entry],
+				       (int)vlen, value);
+	in[n].kv = malloc(sizeof(char *) * (size_t)o->nkv);
+	memcpy(in[n].kv, o->kv, sizeof(char *) * (size_t)o->nkv);
+	in[n].kv[entry] = in[n].point;
+	in[n].o.kv = in[n].kv;
+	return n + 1;
+}
+
+static int expand(const struct cb_workload *w, const struct cb_run_opts *o, struct instance *in,
+		  int n)
+{
+	int e = sweep_entry(w, o);
+	if (e < 0)
+		return add_instance(in, n, w, o, -1, NULL, 0);
+	const char *v = strchr(o->kv[e], '=') + 1;
+	for (;;) {
+		size_t len = strcspn(v, ",");
+		if (!len)
+			cb_die_usage("invalid sweep '-o %s': an empty value", o->kv[e]);
+		n = add_instance(in, n, w, o, e, v, len);
+		if (!v[len])
+			return n;
+		v += len + 1;
+	}
+}
+
+static void free_instances(struct instance *in, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(in[i].kv);
+		free(in[i].point);
+	}
+}
+
+static int select_workloads(const char **names, int nnames, const struct cb_workload **ws)
+{
 	int nw = 0;
 	for (int i = 0; i < nnames && nw < 64; i++) {
 		ws[nw] = cb_workload_find(names[i]);
@@ -284,18 +364,96 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	for (int i = 0; !nnames && cb_workload_at(i) && nw < 64; i++)
 		if (cb_workload_at(i)->suite == CB_SUITE_MISSION)
 			ws[nw++] = cb_workload_at(i);
-	check_keys(ws, nw, o);
+	return nw;
+}
+
+static void check_instances(const struct instance *in, int n)
+{
 	char err[256];
-	for (int k = 0; k < nw; k++) {
-		union cb_val *v = cb_workload_values(ws[k], o, err, sizeof err);
+	for (int k = 0; k < n; k++) {
+		union cb_val *v = cb_workload_values(in[k].w, &in[k].o, err, sizeof err);
 		if (!v)
-			cb_die_usage("%s: %s", ws[k]->name, err);
-		check_sizes(ws[k], v, o->force);
+			cb_die_usage("%s: %s", in[k].w->name, err);
+		check_sizes(in[k].w, v, in[k].o.force);
 		free(v);
 	}
+}
+
+static json_t *new_document(json_t *env, const struct cb_run_opts *o, const char *mode,
+			    FILE *tty)
+{
+	json_t *doc = cb_result_new(env);
+	/* Every result says how the kernel behaved, not only what it is. */
+	if (o->fingerprint) {
+		json_t *fp = o->fingerprint(env);
+		if (o->print_fingerprint)
+			o->print_fingerprint(fp, tty, true);
+		json_object_set_new(doc, "fingerprint", fp);
+	}
+	json_object_set_new(doc, "mode", json_string(mode));
+	json_object_set_new(doc, "pfn_tracking", json_boolean(cb_is_root()));
+	if (!cb_is_root())
+		json_object_set_new(doc, "pfn_tracking_reason",
+				    json_string("not root: pagemap shows no PFNs, copies and "
+						"reuses cannot be attributed"));
+	return doc;
+}
+
+/* kselftest's convention: 4 when nothing that was asked for could run. */
+#define CB_EXIT_SKIP 4
+
+/* 1 when a repetition failed, 4 when every workload or phase was skipped. */
+static int run_status(json_t *doc)
+{
+	bool failed = false, ran = false;
+	size_t i, j, k;
+	json_t *w, *rep, *ph;
+	json_array_foreach(json_object_get(doc, "workloads"), i, w)
+		json_array_foreach(json_object_get(w, "reps"), j, rep) {
+			failed |= json_is_string(json_object_get(rep, "error"));
+			if (json_is_string(json_object_get(rep, "skipped")))
+				continue;
+			json_array_foreach(json_object_get(rep, "phases"), k, ph)
+				ran |= !json_is_string(json_object_get(ph, "skipped"));
+		}
+	return failed ? 1 : ran ? 0 : CB_EXIT_SKIP;
+}
+
+static int write_document(json_t *doc, const char *path, FILE *tty)
+{
+	char err[256];
+	if (!strcmp(path, "-")) {
+		int rc = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_SORT_KEYS |
+							 JSON_REAL_PRECISION(10));
+		printf("\n");
+		return rc || fflush(stdout) ? 1 : 0;
+	}
+	if (cb_result_write(doc, path, err, sizeof err)) {
+		fprintf(stderr, "cowbench: %s\n", err);
+		return 1;
+	}
+	fprintf(tty, "\nresult: %s\n", path);
+	return 0;
+}
+
+int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
+		  const char *out_path, const char *mode)
+{
+	const struct cb_workload *ws[64];
+	static struct instance in[MAX_INSTANCES];
+	int nw = select_workloads(names, nnames, ws), n = 0;
+	check_keys(ws, nw, o);
+	for (int k = 0; k < nw; k++)
+		n = expand(ws[k], o, in, n);
+	check_instances(in, n);
 	json_t *env = cb_env_collect();
 	char *path = out_path ? strdup(out_path) : cb_result_default_path(env);
-	check_out_dir(path);
+	bool to_stdout = !strcmp(path, "-");
+	if (!to_stdout)
+		check_out_dir(path);
+	/* With the document on stdout, the tables go to stderr. */
+	FILE *tty = to_stdout ? stderr : stdout;
+	char err[256];
 	/* Handlers first: a signal right after the journal exists must
 	 * still remove it (restore of zero entries). */
 	cb_install_signals();
@@ -307,38 +465,26 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		cb_tracefs_ensure();
 	check_events(o);
 	cb_phase_faultlog_all(o->faultlog);
-	json_t *doc = cb_result_new(env);
-	/* Every result says how the kernel behaved, not only what it is. */
-	if (o->fingerprint) {
-		json_t *fp = o->fingerprint();
-		if (o->print_fingerprint)
-			o->print_fingerprint(fp, stdout, true);
-		json_object_set_new(doc, "fingerprint", fp);
-	}
-	json_object_set_new(doc, "mode", json_string(mode));
-	json_object_set_new(doc, "pfn_tracking", json_boolean(cb_is_root()));
-	if (!cb_is_root())
-		json_object_set_new(doc, "pfn_tracking_reason",
-				    json_string("not root: pagemap shows no PFNs, copies and "
-						"reuses cannot be attributed"));
-	int rc = 0;
-	for (int k = 0; k < nw; k++) {
-		json_t *wj = run_workload(ws[k], o);
-		cb_result_print_table(wj, stdout);
+	json_t *doc = new_document(env, o, mode, tty);
+	for (int k = 0; k < n; k++) {
+		json_t *wj = run_workload(in[k].w, &in[k].o);
+		if (in[k].point)
+			fprintf(tty, "\n[sweep point %s]", in[k].point);
+		cb_result_print_table(wj, tty, o->wide);
 		json_array_append_new(json_object_get(doc, "workloads"), wj);
 		/* What finished so far survives an interrupted run. */
-		if (k + 1 < nw && cb_result_write(doc, path, err, sizeof err))
+		if (k + 1 < n && !to_stdout && cb_result_write(doc, path, err, sizeof err))
 			fprintf(stderr, "cowbench: %s\n", err);
 	}
+	free_instances(in, n);
+	fputc('\n', tty);
+	cb_result_print_legend(tty, !strcmp(mode, "repro"));
 	json_object_set_new(doc, "complete", json_true());
-	if (cb_result_write(doc, path, err, sizeof err)) {
-		fprintf(stderr, "cowbench: %s\n", err);
-		rc = 1;
-	} else {
-		printf("\nresult: %s\n", path);
-	}
+	int rc = write_document(doc, path, tty);
 	if (cb_journal_active())
 		rc |= cb_journal_restore(false);
+	if (!rc)
+		rc = run_status(doc);
 	json_decref(doc);
 	json_decref(env);
 	free(path);

@@ -110,6 +110,21 @@ static int create_zram(struct cb_ctx *c, size_t bytes)
 	return 0;
 }
 
+/* The swap file cb_need_swap made last and the repetition it made it for:
+ * cb_swap_release removes only what its caller asked to be made. */
+static char made_file[256];
+static const struct cb_ctx *made_for;
+
+void cb_swap_release(struct cb_ctx *c)
+{
+	if (!made_file[0] || made_for != c)
+		return;
+	if (swapoff(made_file) == 0)
+		unlink(made_file);
+	made_file[0] = 0;
+	made_for = NULL;
+}
+
 /* kind NULL or "any": any active swap; "file": an active swap that is not
  * zram, else a new swap file; "zram": a zram device of this run, else a
  * new one. Created devices are journaled and preferred by priority. */
@@ -136,6 +151,8 @@ int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind)
 	char path[256], err[256];
 	if (cb_swapfile_create(min_bytes, path, sizeof path, err, sizeof err))
 		return cb_skip(c, "needs swap: %s", err);
+	snprintf(made_file, sizeof made_file, "%s", path);
+	made_for = c;
 	cb_note(c, "swap", "file %s (%zu MiB, created for this run)", path, min_bytes >> 20);
 	note_kind(c);
 	return 0;

@@ -253,7 +253,7 @@ static void count_before(const struct cb_page *p, struct cb_track_totals *t)
 		t->swapped_before++;
 	/* Overcounts on kernels whose kpageflags set KPF_KSM on every anonymous
 	 * page (Debian's 6.12.117 does, 6.18 does not: see count_merged() in
-	 * workloads/probes.c); compare PFNs where KSM must be proven. */
+	 * workloads/probes/ksm.c); compare PFNs where KSM must be proven. */
 	if (flag(p->kflags, KPF_KSM))
 		t->ksm_before++;
 	if (flag(p->kflags, KPF_THP))

@@ -60,6 +60,9 @@ struct cb_workload {
 	/* Bytes of private state the harness allocates zeroed before setup
 	 * and frees after teardown (cb_priv); 0: none. */
 	size_t priv_size;
+	/* What one operation of a phase is (time per op = elapsed / ops);
+	 * NULL: "page written". A phase may name its own with cb_phase_op. */
+	const char *op;
 	/* All three return 0 on success, or -1 after cb_skip()/cb_fail(). */
 	int (*setup)(struct cb_ctx *c);
 	int (*run)(struct cb_ctx *c);
@@ -110,6 +113,8 @@ int cb_phase_begin_opts(struct cb_ctx *c, const char *name, unsigned flags);
 int cb_phase_end(struct cb_ctx *c);
 /* Operations done in the current phase (time per op = elapsed / ops). */
 void cb_phase_ops(struct cb_ctx *c, uint64_t ops);
+/* What one op is in the current phase, when not the workload's .op. */
+void cb_phase_op(struct cb_ctx *c, const char *what);
 /* A workload-specific metric of the current phase, with its unit. */
 void cb_phase_metric(struct cb_ctx *c, const char *key, double value, const char *unit);
 /* A phase that could not run: recorded with its reason, never as zeros.
@@ -164,6 +169,10 @@ int cb_need_swap(struct cb_ctx *c, size_t min_bytes, const char *kind);
  * the one phase that needs it. 0 when swap of that kind is active. */
 int cb_want_swap(struct cb_ctx *c, size_t min_bytes, const char *kind, char *why,
 		 size_t whylen);
+/* Removes at once the swap file cb_need_swap/cb_want_swap created for this
+ * repetition (the journal then finds nothing left to undo), so that a later
+ * workload asking for swap does not take a small device for its own. */
+void cb_swap_release(struct cb_ctx *c);
 
 /* A memory cgroup of this run (v2 memory.max or v1 memory.limit_in_bytes),
  * journaled; restore kills what is left in it and removes it. The limit is

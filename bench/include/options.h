@@ -50,6 +50,8 @@ int cb_opt_parse(const struct cb_opt *o, const char *text, union cb_val *out,
 		 char *err, size_t errlen);
 const struct cb_opt *cb_opt_find(const struct cb_opt *opts, const char *name);
 int cb_opt_count(const struct cb_opt *opts);
+/* The placeholder of an option's value in help: N, SIZE, on|off, ... */
+const char *cb_opt_type_word(const struct cb_opt *o);
 /* Print a table of options the way every --help shows them. */
 void cb_opt_help(const struct cb_opt *opts, const char *prefix);
 

@@ -21,9 +21,10 @@ struct cb_run_opts {
 	bool force;
 	bool faultlog;        /* fault log in every phase (run --faultlog) */
 	unsigned timeout;     /* watchdog seconds per repetition; 0: none */
+	bool wide;            /* every column, with min-max ranges */
 	/* The policy fingerprint that goes into the document (and its one-line
-	 * print); NULL: none. */
-	json_t *(*fingerprint)(void);
+	 * print), given the document's env; NULL: none. */
+	json_t *(*fingerprint)(json_t *env);
 	void (*print_fingerprint)(json_t *fp, FILE *out, bool brief);
 };
 
@@ -33,9 +34,15 @@ const struct cb_workload *cb_workload_at(int i);
 const struct cb_workload *cb_workload_find(const char *name);
 
 /* Runs workloads (all of the mission suite when nnames is 0), prints their
- * tables and writes one result document. Returns the exit status. */
+ * tables and writes one result document ("-": stdout, tables then go to
+ * stderr). Returns the exit status: 0, 1 when a repetition failed or the
+ * document could not be written, 4 when everything asked for was skipped. */
 int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		  const char *out_path, const char *mode);
+/* Runs every workload of one suite (reps and timeout from o) inside the
+ * caller's journal, printing no table and writing no document; returns
+ * their result objects as a document's "workloads" array would hold them. */
+json_t *cb_runner_suite(enum cb_suite suite, const struct cb_run_opts *o);
 void cb_install_signals(void);
 
 json_t *cb_env_collect(void);
