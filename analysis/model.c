@@ -16,12 +16,12 @@ struct metric_def {
 /* The standard keys come from bench/schema's table. These are the keys of
  * issue 11 (docs/metrics.md): compared here until the table lists them (a
  * key it lists is not added twice); extra_by_cause's members as dotted keys. */
-static const char *const issue11_keys[] = {
-	"written", "swapin_copied", "swapin_reused", "refaulted",
+/* The parts of extra_by_cause, compared like the standard keys. */
+static const char *const cause_keys[] = {
 	"extra_by_cause.swapcache", "extra_by_cause.ksm", "extra_by_cause.lru_batch",
 	"extra_by_cause.pinned", "extra_by_cause.thp", "extra_by_cause.other",
 };
-#define NISSUE11 (sizeof issue11_keys / sizeof *issue11_keys)
+#define NCAUSES (sizeof cause_keys / sizeof *cause_keys)
 
 static enum an_kind kind_of(enum cb_metric_kind k)
 {
@@ -338,10 +338,9 @@ void an_table_build(struct an_table *t, struct an_set *s, int baseline)
 				struct metric_def m = { k->name, k->unit, kind_of(k->kind) };
 				add_row(t, &ids[i], phases[p], &m);
 			}
-			for (size_t c = 0; c < NISSUE11; c++) {
-				struct metric_def m = { issue11_keys[c], "pages", AN_COUNT };
-				if (!cb_metric_key_find(m.key))
-					add_row(t, &ids[i], phases[p], &m);
+			for (size_t c = 0; c < NCAUSES; c++) {
+				struct metric_def m = { cause_keys[c], "pages", AN_COUNT };
+				add_row(t, &ids[i], phases[p], &m);
 			}
 			struct metric_def extra[128];
 			int ne = collect_extra_metrics(s, ids[i].key, phases[p], extra, 128);

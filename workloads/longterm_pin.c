@@ -114,6 +114,7 @@ static int pin_early(struct cb_ctx *c, struct longterm_pin *l, const struct cb_p
 		cb_phase_skip(c, name, "%s", why);
 		return 0;
 	}
+	cb_track_pinned(c, l->buf, l->len);
 	uint64_t t0 = cb_now_ns();
 	int rc = cb_pin_event_run(c, ev, l->buf, l->len, why, sizeof why);
 	uint64_t event_ns = cb_now_ns() - t0;
@@ -158,6 +159,7 @@ static int pin_late(struct cb_ctx *c, struct longterm_pin *l, const struct cb_pi
 		cb_phase_skip(c, name, "%s", why);
 		return cb_sharer_finish(&child, false, why, sizeof why) ? cb_fail(c, "%s", why) : 0;
 	}
+	cb_track_pinned(c, l->buf, l->len);
 	cb_phase_metric(c, "register_ns", (double)(cb_now_ns() - t0), "ns");
 	/* The pin, not the process, met every page: it breaks COW (a writing
 	 * pin) or unshares (a read-only one), so every page took part in a COW

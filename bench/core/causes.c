@@ -3,6 +3,7 @@
  * outcome was not exact; perf events that exist but did not open here. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -26,7 +27,14 @@ static void legend_line(const char *name, json_t *s, FILE *out)
 		   med(s, "refaulted") > 0;
 	if (isnan(w) || (!odd && !(extra > 0)))
 		return;
-	fprintf(out, "    %s: written %.0f =", name, w);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *line = open_memstream(&text, &len);
+	if (!line)
+		return;
+	FILE *final = out;
+	out = line;
+	fprintf(out, "%s: written %.0f =", name, w);
 	const char *sep = "";
 	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
 		double v = med(s, parts[i][0]);
@@ -45,7 +53,9 @@ static void legend_line(const char *name, json_t *s, FILE *out)
 			sep = ",";
 		}
 	}
-	fputc('\n', out);
+	fclose(line);
+	cb_print_wrapped(final, 4, text);
+	free(text);
 }
 
 /* Why an outcome was not exact, once per phase (the first rep that says). */
@@ -63,8 +73,10 @@ static void inexact_lines(json_t *w, FILE *out)
 			    json_object_get(seen, name))
 				continue;
 			json_object_set_new(seen, name, json_true());
-			fprintf(out, "    %s: outcome not exact (rep %zu): %s\n", name, i,
-				json_string_value(why));
+			char text[1024];
+			snprintf(text, sizeof text, "%s: outcome not exact (rep %zu): %s", name, i,
+				 json_string_value(why));
+			cb_print_wrapped(out, 4, text);
 		}
 	json_decref(seen);
 }
@@ -76,8 +88,11 @@ static void perf_lines(json_t *w, FILE *out)
 	json_t *rep = json_array_get(json_object_get(w, "reps"), 0);
 	const char *key;
 	json_t *why;
-	json_object_foreach(json_object_get(rep, "perf_unavailable"), key, why)
-		fprintf(out, "    %s unavailable: %s\n", key, json_string_value(why));
+	json_object_foreach(json_object_get(rep, "perf_unavailable"), key, why) {
+		char text[1024];
+		snprintf(text, sizeof text, "%s unavailable: %s", key, json_string_value(why));
+		cb_print_wrapped(out, 4, text);
+	}
 }
 
 /* Under the table: one legend line per phase where writes met swap-ins or

@@ -128,7 +128,7 @@ json_t *cb_result_new(json_t *env);
 
 /* table.c */
 void cb_result_print_table(json_t *workload, FILE *out, bool wide);
-void cb_result_print_legend(FILE *out, bool races);
+void cb_result_print_legend(FILE *out, json_t *workloads);
 void cb_print_wrapped(FILE *out, int indent, const char *text);
 /* causes.c: legend lines per phase under the table (written breakdown,
  * extra copies by cause, inexact outcomes, perf events unavailable) */

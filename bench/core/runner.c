@@ -478,7 +478,7 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	}
 	free_instances(in, n);
 	fputc('\n', tty);
-	cb_result_print_legend(tty, !strcmp(mode, "repro"));
+	cb_result_print_legend(tty, json_object_get(doc, "workloads"));
 	json_object_set_new(doc, "complete", json_true());
 	int rc = write_document(doc, path, tty);
 	if (cb_journal_active())

@@ -18,7 +18,8 @@ struct column {
 };
 
 static const struct column columns[] = {
-	{ "pages", "pages", "", 6, false },
+	{ "pages", "tracked", "pages", 7, true },
+	{ "written", "written", "pages", 7, false },
 	{ "copied", "copied", "pages", 7, false },
 	{ "extra_copies", "extra", "pages", 6, false },
 	{ "reused", "reused", "pages", 7, false },
@@ -94,6 +95,7 @@ static void cell_text(char *buf, size_t len, const char *key, json_t *d, bool wi
 	/* Page outcomes must agree exactly; fault and flush counts jitter by a
 	 * few with other activity, which is not worth a mark. */
 	bool exact = !strncmp(key, "copied", 6) || !strncmp(key, "extra", 5) ||
+		     !strcmp(key, "written") ||
 		     !strncmp(key, "reused", 6) || !strncmp(key, "swapcache", 9);
 	if (lo == hi || !counts || (!wide && !exact && hi - lo <= 0.05 * fabs(med))) {
 		snprintf(buf, len, "%s", m);
@@ -135,7 +137,7 @@ static int phase_width(json_t *sum)
 static int col_width(const struct column *c, bool wide)
 {
 	return wide && strcmp(c->key, "ns_per_op") && strcmp(c->key, "elapsed_ns") &&
-			       strcmp(c->key, "pages")
+			       strcmp(c->key, "pages") && strcmp(c->key, "written")
 		       ? 19
 		       : c->width;
 }
@@ -324,10 +326,15 @@ static void race_table(json_t *w, FILE *out)
 	}
 }
 
-void cb_result_print_table(json_t *w, FILE *out, bool wide)
+static bool is_race(json_t *w)
 {
 	const char *suite = json_string_value(json_object_get(w, "suite"));
-	bool race = suite && !strcmp(suite, "repro");
+	return suite && !strcmp(suite, "repro");
+}
+
+void cb_result_print_table(json_t *w, FILE *out, bool wide)
+{
+	bool race = is_race(w);
 	title(w, out, race ? "seed-thread race" : "median over reps");
 	if (!json_string_value(json_object_get(w, "skipped"))) {
 		if (race)
@@ -339,21 +346,30 @@ void cb_result_print_table(json_t *w, FILE *out, bool wide)
 	skipped_lines(w, out);
 }
 
-/* Once per run: what the columns mean. */
-void cb_result_print_legend(FILE *out, bool races)
+/* Once per run: what the columns of the tables printed above mean. */
+void cb_result_print_legend(FILE *out, json_t *workloads)
 {
-	if (races) {
+	bool races = false, phases = false;
+	size_t i;
+	json_t *w;
+	json_array_foreach(workloads, i, w) {
+		races |= is_race(w);
+		phases |= !is_race(w);
+	}
+	if (races)
 		cb_print_wrapped(out, 0, "races: iterations tried; in flight = iterations whose "
 					 "device read was still in flight at the event; lost = "
 					 "iterations where the process no longer sees what the device "
 					 "wrote; copies = COW copies at the event or write; medians over "
 					 "reps. docs/scenarios.md describes each race.");
+	if (!phases)
 		return;
-	}
-	cb_print_wrapped(out, 0, "columns: pages tracked; copied / reused = written pages whose "
-				 "frame changed / stayed; extra = copies of pages the writer mapped "
-				 "alone; swapc left = old pages of copies still in the swap cache; "
-				 "faults of the workload's processes; tlb flushes = tlb:tlb_flush "
-				 "events; time per op and phase time (wall). docs/metrics.md defines "
-				 "every metric.");
+	cb_print_wrapped(out, 0, "columns: written = tracked pages written in the phase; copied / "
+				 "reused = written pages whose frame changed / stayed (swap-ins "
+				 "and refaults are counted apart, see the line under a table); "
+				 "extra = copies of pages the writer mapped alone; swapc left = old "
+				 "pages of copies still in the swap cache; faults of the workload's "
+				 "processes; tlb flushes = tlb:tlb_flush events; time per op (wall); "
+				 "--wide adds pages tracked, TLB IPIs and phase time. "
+				 "docs/metrics.md defines every metric.");
 }
