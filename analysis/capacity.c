@@ -16,9 +16,9 @@ static const char method[] =
 	"their cgroup at its limit, after a child that shared the pages has exited, so the "
 	"writer maps every page alone. Extra memory: pages copied all the same, times the page "
 	"size, per GiB of working set written (the denominator is the working set, -o size=). "
-	"Extra swap I/O: those copies whose original reclaim had already put in the swap cache, "
-	"so it is written to swap for data nobody maps. The hog's own swap traffic is not "
-	"counted. Slope: least-squares fit of extra MiB against working-set GiB over a sweep of "
+	"Stale swap cache: originals of those copies still in the swap cache after the write, "
+	"memory and swap slots holding data nobody maps (no swap I/O is attributed to the "
+	"policy: the phase's swap traffic belongs to the whole cgroup, the hog's included). Slope: least-squares fit of extra MiB against working-set GiB over a sweep of "
 	"at least 3 sizes (one run per size); below 3 sizes there is no slope.";
 
 /* Median, min and max over repetitions of one capacity metric. */
@@ -55,7 +55,9 @@ static void add_point(struct an_cap_row *row, json_t *wl)
 	if (p.gib <= 0 || row->n >= AN_CAP_SIZES ||
 	    !rep_stats(wl, "extra_memory", &p.extra, &p.lo, &p.hi))
 		return;
-	if (!rep_stats(wl, "extra_swap_io", &p.swapio, &lo, &hi))
+	/* extra_swap_io: the name in documents before 0.2 */
+	if (!rep_stats(wl, "stale_swapcache", &p.swapio, &lo, &hi) &&
+	    !rep_stats(wl, "extra_swap_io", &p.swapio, &lo, &hi))
 		p.swapio = NAN;
 	int at = row->n++;
 	while (at > 0 && row->pts[at - 1].gib > p.gib) {
@@ -151,8 +153,8 @@ void an_write_capacity_md(FILE *f, const struct an_view *v)
 	fputs("## Capacity: what the policy costs per GiB under reclaim\n\n", f);
 	an_md_text(f, method);
 	fputs(" Costs at the largest size; [min-max] over repetitions (docs/metrics.md)."
-	      "\n\n| kernel | sizes | extra memory, MiB per GiB written | extra swap I/O, MiB "
-	      "per GiB | slope over sizes |\n|---|---|---:|---:|---|\n", f);
+	      "\n\n| kernel | sizes | extra memory, MiB per GiB written | stale swap cache, "
+	      "MiB per GiB | slope over sizes |\n|---|---|---:|---:|---|\n", f);
 	for (int i = 0; i < n; i++) {
 		char name[64], t[4][96];
 		kernel_name(v, rows[i].result, name, sizeof name);
@@ -171,9 +173,9 @@ void an_write_capacity_text(FILE *f, const struct an_view *v, int width)
 			   "it.", 0, 2, width);
 		return;
 	}
-	fprintf(f, "\nCapacity: extra memory and swap I/O per GiB written under reclaim\n");
+	fprintf(f, "\nCapacity: extra memory and stale swap cache per GiB written under reclaim\n");
 	fprintf(f, "%-24s %-12s %-22s %-12s %s\n", "kernel", "sizes", "extra MiB/GiB [range]",
-		"swap MiB/GiB", "slope");
+		"stale MiB/GiB", "slope");
 	for (int i = 0; i < n; i++) {
 		char name[64], t[4][96];
 		kernel_name(v, rows[i].result, name, sizeof name);

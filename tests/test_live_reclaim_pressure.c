@@ -46,7 +46,7 @@ static void test_reclaim_pressure(void **state)
 		assert_true(p50 > 0 && p50 <= p99 && p99 <= metric(p, "write_max", "ns"));
 		json_t *cap = tu_phase(w, rep, "capacity");
 		assert_true(metric(cap, "extra_memory", "MiB/GiB") <= 1024.0 / 20);
-		assert_true(metric(cap, "extra_swap_io", "MiB/GiB") >= 0);
+		assert_true(metric(cap, "stale_swapcache", "MiB/GiB") >= 0);
 		assert_true(metric(cap, "swap_io_total", "MiB/GiB") > 0);
 	}
 	json_decref(w);

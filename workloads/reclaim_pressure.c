@@ -12,8 +12,10 @@
  * causes, swap-ins and reclaim's refaults are the standard keys, exact,
  * and the capacity figures derive from them.
  * Policy costs: a copy of a page the writer maps alone holds a page twice
- * (extra memory); if reclaim had already put the original in the swap
- * cache, writing it out is swap I/O for data nobody maps (extra swap I/O). */
+ * (extra memory); an original left in the swap cache after its copy holds
+ * memory and a swap slot for data nobody maps (stale swap cache). Whether
+ * it is ever written out again is not measured: the phase's swap traffic
+ * belongs to the whole cgroup, hog included (swap_io_total). */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -289,7 +291,7 @@ static void capacity(struct cb_ctx *c, struct reclaim *s)
 	cb_track_clear(c); /* a summary, not a phase of writes */
 	cb_phase_begin(c, "capacity");
 	per_gib(c, s, "extra_memory", extra, "extra_copies");
-	per_gib(c, s, "extra_swap_io", left, "swapcache_leftover_pages");
+	per_gib(c, s, "stale_swapcache", left, "swapcache_leftover_pages");
 	per_gib(c, s, "swap_io_total", swapio, "pswpin/pswpout counters");
 	cb_phase_end(c);
 }
