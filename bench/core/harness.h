@@ -20,6 +20,7 @@ struct cb_ctx {
 	union cb_val *vals;
 	void *priv;
 	int rep;
+	unsigned bare; /* enum cb_bare: instruments left off for `cowbench bench` */
 	struct cb_region regions[CB_MAX_REGIONS];
 	int nregions;
 	struct cb_track_snap before;
@@ -104,6 +105,8 @@ json_t *cb_ctx_finish(struct cb_ctx *c);
 /* runner.c */
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
 		      size_t errlen);
+/* The same with every run option (cowbench bench: bare runs). */
+json_t *cb_runner_opts(const char *name, const struct cb_run_opts *o, char *err, size_t errlen);
 union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_run_opts *o,
 				 char *err, size_t errlen);
 json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals);

@@ -72,6 +72,16 @@ static json_t *phase_object(const char *name)
 	return p;
 }
 
+/* A bare phase (cowbench bench) reads no /proc counters, only perf if on. */
+static json_t *counters_snapshot(struct cb_ctx *c)
+{
+	if (!(c->bare & CB_BARE_COUNTERS))
+		return cb_counters_snapshot(c->perf);
+	json_t *o = json_object();
+	cb_perf_read(c->perf, o);
+	return o;
+}
+
 int cb_phase_begin(struct cb_ctx *c, const char *name)
 {
 	if (c->in_phase)
@@ -79,9 +89,10 @@ int cb_phase_begin(struct cb_ctx *c, const char *name)
 	c->phase = phase_object(name);
 	c->in_phase = true;
 	cb_track_free(&c->before);
-	if (c->nregions && cb_track_snapshot(c->regions, c->nregions, &c->before))
+	if (c->nregions && !(c->bare & CB_BARE_TRACKER) &&
+	    cb_track_snapshot(c->regions, c->nregions, &c->before))
 		c->before.pfn_ok = false;
-	c->counters_before = cb_counters_snapshot(c->perf);
+	c->counters_before = counters_snapshot(c);
 	c->t0 = cb_now_ns();
 	return 0;
 }
@@ -101,8 +112,9 @@ static void fill_tracker(struct cb_ctx *c, json_t *p)
 	set_u(p, "pages", c->before.n);
 	if (!c->nregions)
 		return;
-	struct cb_track_snap after;
-	int rc = cb_track_snapshot(c->regions, c->nregions, &after);
+	struct cb_track_snap after = { .why = "tracker off (cowbench bench, bare run)" };
+	int rc = (c->bare & CB_BARE_TRACKER) ? -1
+					     : cb_track_snapshot(c->regions, c->nregions, &after);
 	if (rc || !c->before.pfn_ok || !after.pfn_ok) {
 		const char *why = c->before.why[0] ? c->before.why : after.why;
 		for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
@@ -193,7 +205,7 @@ int cb_phase_end(struct cb_ctx *c)
 	if (!c->in_phase)
 		return -1;
 	uint64_t t1 = cb_now_ns();
-	json_t *after = cb_counters_snapshot(c->perf);
+	json_t *after = counters_snapshot(c);
 	json_t *p = c->phase;
 	json_t *d = cb_counters_delta(c->counters_before, after);
 	json_decref(after);

@@ -151,9 +151,11 @@ static const char *missing_need(unsigned needs, char *why, size_t len)
 static json_t *run_rep(const struct cb_workload *w, union cb_val *vals, int rep,
 		       const struct cb_run_opts *o)
 {
-	struct cb_perf *perf = cb_perf_open(o->events, o->nevents);
+	struct cb_perf *perf = (o->bare & CB_BARE_PERF) ? NULL
+							: cb_perf_open(o->events, o->nevents);
 	struct cb_ctx c;
 	cb_ctx_init(&c, w, vals, rep, perf);
+	c.bare = o->bare;
 	/* The workload's state is the harness's to allocate, zero and free. */
 	c.priv = w->priv_size ? calloc(1, w->priv_size) : NULL;
 	if (w->priv_size && !c.priv)
@@ -204,13 +206,18 @@ static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opt
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
 		      size_t errlen)
 {
+	struct cb_run_opts o = { .reps = reps, .kv = kv, .nkv = nkv };
+	return cb_runner_opts(name, &o, err, errlen);
+}
+
+json_t *cb_runner_opts(const char *name, const struct cb_run_opts *o, char *err, size_t errlen)
+{
 	const struct cb_workload *w = cb_workload_find(name);
 	if (!w) {
 		snprintf(err, errlen, "unknown workload '%s'", name);
 		return NULL;
 	}
-	struct cb_run_opts o = { .reps = reps, .kv = kv, .nkv = nkv };
-	union cb_val *v = cb_workload_values(w, &o, err, errlen);
+	union cb_val *v = cb_workload_values(w, o, err, errlen);
 	if (!v)
 		return NULL;
 	free(v);
@@ -219,7 +226,7 @@ json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char
 		return NULL;
 	if (cb_is_root())
 		cb_tracefs_ensure();
-	json_t *wj = run_workload(w, &o);
+	json_t *wj = run_workload(w, o);
 	if (journal)
 		cb_journal_restore(false);
 	return wj;

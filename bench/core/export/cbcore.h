@@ -11,8 +11,18 @@
 
 #include "cowbench.h"
 
+/* Instruments a run can leave off (cb_run_opts.bare), so that `cowbench
+ * bench` can measure what each one costs the phases it brackets. */
+enum cb_bare {
+	CB_BARE_TRACKER = 1 << 0,  /* pagemap/kpagecount/kpageflags snapshots */
+	CB_BARE_COUNTERS = 1 << 1, /* /proc/vmstat, meminfo, interrupts, KSM, rusage */
+	CB_BARE_PERF = 1 << 2,     /* perf events on the process tree */
+	CB_BARE_ALL = (1 << 3) - 1,
+};
+
 struct cb_run_opts {
 	int reps;
+	unsigned bare;        /* enum cb_bare bits: instruments left off (0: all on) */
 	const char *size;     /* --size as typed; NULL: each workload's own default */
 	const char **kv;      /* "key=value" from -o */
 	int nkv;
