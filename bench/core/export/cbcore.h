@@ -47,6 +47,16 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 		  const char *out_path, const char *mode);
 void cb_install_signals(void);
 
+/* `cowbench bench`: the cost of cowbench's own instruments, printed. */
+struct cb_bench_opts {
+	int rounds;        /* interleaved rounds of every overhead variant */
+	const char *size;  /* fork-basic's size in the overhead rounds */
+	const char *sizes; /* comma-separated tracked sizes for the tracker figures */
+	bool overhead, scan; /* which sections run */
+	bool force;        /* scan sizes beyond 90% of MemAvailable */
+};
+int cb_bench_run(const struct cb_bench_opts *o);
+
 json_t *cb_env_collect(void);
 bool cb_is_root(void);
 void cb_die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
