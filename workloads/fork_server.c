@@ -390,6 +390,7 @@ const struct cb_workload cb_wl_fork_server = {
 	.opts = opts,
 	.needs = 0,
 	.priv_size = sizeof(struct server),
+	.footprint = 2, /* children keep the originals of the pages requests copy */
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,
