@@ -232,18 +232,55 @@ json_t *cb_runner_opts(const char *name, const struct cb_run_opts *o, char *err,
 	return wj;
 }
 
-/* A size beyond half of the available memory could OOM the host. */
+/* Peak bytes one tracked page costs the harness: two snapshots of 24 bytes,
+ * the raw pagemap buffer and the PFN-sorted index with qsort's buffer
+ * (bench/core/tracker.c; `cowbench bench` measures about 80). */
+#define CB_TRACKER_BYTES_PER_PAGE 96
+
+/* What a workload needs at its peak: size times its footprint (copies
+ * included), times the option footprint_per names, plus the tracker. */
+static double footprint_bytes(const struct cb_workload *w, const union cb_val *v,
+			      double *per)
+{
+	const struct cb_opt *size = cb_opt_find(w->opts, "size");
+	*per = w->footprint > 0 ? w->footprint : 1;
+	const struct cb_opt *mul = w->footprint_per ? cb_opt_find(w->opts, w->footprint_per)
+						    : NULL;
+	double n = mul ? (double)v[mul - w->opts].u : 1;
+	double tracked = (double)v[size - w->opts].u * n;
+	*per *= n;
+	return (double)v[size - w->opts].u * *per +
+	       tracked / (double)cb_page_size() * CB_TRACKER_BYTES_PER_PAGE;
+}
+
+/* A footprint beyond what the machine has free could OOM the host (or
+ * swap the measurement away): refuse it with one line unless --force.
+ * The other size options (a hog, a cgroup limit) keep the old rule: at
+ * most half of MemAvailable each. */
 static void check_sizes(const struct cb_workload *w, const union cb_val *v, bool force)
 {
-	uint64_t safe = cb_mem_available_bytes() / 2;
+	uint64_t avail = cb_mem_available_bytes();
+	char text[32];
+	if (force || !avail)
+		return;
 	for (int i = 0; w->opts && w->opts[i].name; i++) {
-		if (w->opts[i].type != CB_OPT_SIZE || force || !safe || v[i].u <= safe)
+		if (w->opts[i].type != CB_OPT_SIZE)
 			continue;
-		char text[32];
 		cb_size_text(v[i].u, text, sizeof text);
-		cb_die_usage("%s: %s=%s exceeds the safe share of memory (%llu MiB, half of "
-			     "MemAvailable); use --force to run it anyway", w->name,
-			     w->opts[i].name, text, (unsigned long long)(safe >> 20));
+		if (!strcmp(w->opts[i].name, "size")) {
+			double per, bytes = footprint_bytes(w, v, &per);
+			if (bytes <= (double)avail * 0.9)
+				continue;
+			cb_die_usage("%s: size=%s needs about %.1f GiB (%.3g x size, copies "
+				     "included, plus the tracker), which exceeds the safe share of "
+				     "memory (%.1f GiB, 90%% of MemAvailable); use --force to run it "
+				     "anyway", w->name, text, bytes / (1 << 30), per,
+				     (double)avail * 0.9 / (1 << 30));
+		}
+		if (v[i].u > avail / 2)
+			cb_die_usage("%s: %s=%s exceeds the safe share of memory (%llu MiB, half of "
+				     "MemAvailable); use --force to run it anyway", w->name,
+				     w->opts[i].name, text, (unsigned long long)(avail >> 21));
 	}
 }
 
