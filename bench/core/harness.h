@@ -83,6 +83,7 @@ int cb_journal_write(const char *path, const char *value);
 int cb_journal_swapfile(const char *path);
 int cb_journal_cgroup(const char *path);
 int cb_journal_mount(const char *target);
+int cb_journal_tmpfile(const char *path);
 int cb_journal_zram(const char *dev, const char *hot_id);
 void cb_journal_restore_signal(void);
 
@@ -113,6 +114,10 @@ json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals
 
 /* result.c */
 int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
+/* Async-signal-safe: removes the temp file of a document being written. */
+void cb_result_unlink_pending(void);
+/* Removes DIR-of-path's "*.json.tmp.PID" files whose writer is gone. */
+void cb_result_sweep(const char *path);
 char *cb_result_default_path(json_t *env);
 json_t *cb_result_new(json_t *env);
 void cb_result_print_table(json_t *workload, FILE *out);

@@ -11,6 +11,7 @@
 
 static void on_signal(int sig)
 {
+	cb_result_unlink_pending();
 	cb_journal_restore_signal();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -27,6 +28,7 @@ static void on_alarm(int sig)
 	if (write(2, m1, strlen(m1)) < 0 || write(2, watched, strlen(watched)) < 0 ||
 	    write(2, m2, strlen(m2)) < 0)
 		_exit(124);
+	cb_result_unlink_pending();
 	cb_journal_restore_signal();
 	_exit(124);
 }
@@ -324,6 +326,7 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	json_t *env = cb_env_collect();
 	char *path = out_path ? strdup(out_path) : cb_result_default_path(env);
 	check_out_dir(path);
+	cb_result_sweep(path);
 	/* Handlers first: a signal right after the journal exists must
 	 * still remove it (restore of zero entries). */
 	cb_install_signals();
