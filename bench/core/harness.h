@@ -26,7 +26,7 @@ struct cb_ctx {
 	struct cb_track_snap before;
 	json_t *counters_before;
 	struct cb_perf *perf;
-	uint64_t t0;
+	uint64_t t0, cpu0;
 	bool in_phase;
 	json_t *phase;
 	json_t *phases;

@@ -72,6 +72,15 @@ static json_t *phase_object(const char *name)
 	return p;
 }
 
+/* CPU time of the harness process: what a phase the harness runs itself
+ * (fork-basic's writes) costs, whatever else the machine runs meanwhile. */
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* A bare phase (cowbench bench) reads no /proc counters, only perf if on. */
 static json_t *counters_snapshot(struct cb_ctx *c)
 {
@@ -93,6 +102,7 @@ int cb_phase_begin(struct cb_ctx *c, const char *name)
 	    cb_track_snapshot(c->regions, c->nregions, &c->before))
 		c->before.pfn_ok = false;
 	c->counters_before = counters_snapshot(c);
+	c->cpu0 = cpu_now_ns();
 	c->t0 = cb_now_ns();
 	return 0;
 }
@@ -204,10 +214,11 @@ int cb_phase_end(struct cb_ctx *c)
 {
 	if (!c->in_phase)
 		return -1;
-	uint64_t t1 = cb_now_ns();
+	uint64_t t1 = cb_now_ns(), cpu1 = cpu_now_ns();
 	json_t *after = counters_snapshot(c);
 	json_t *p = c->phase;
 	json_t *d = cb_counters_delta(c->counters_before, after);
+	json_object_set_new(d, "harness.cpu_ns", json_integer((json_int_t)(cpu1 - c->cpu0)));
 	json_decref(after);
 	json_decref(c->counters_before);
 	c->counters_before = NULL;
