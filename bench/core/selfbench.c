@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -72,17 +73,36 @@ static void loop_write(char *buf, size_t len, bool whole_page, uint64_t tag)
 	}
 }
 
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One timed write of the whole region: wall and CPU ns per page. */
+static void timed_write(char *buf, size_t len, bool whole_page, uint64_t tag, double *wall,
+			double *cpu)
+{
+	double pages = (double)(len / cb_page_size());
+	uint64_t c0 = cpu_ns(), t0 = cb_now_ns();
+	loop_write(buf, len, whole_page, tag);
+	*wall = (double)(cb_now_ns() - t0) / pages;
+	*cpu = (double)(cpu_ns() - c0) / pages;
+}
+
 /* ns per page of the write while a child maps the region (copy) and after
  * it was reaped and a second child forked and exited (reuse): the same
- * steps as fork-basic, timed with the same clock. */
-static int plain_loop(size_t len, bool whole_page, double ns[2])
+ * steps as fork-basic, timed with the same clocks.
+ * wall[phase], cpu[phase]; wall[2], cpu[2]: the same write once more, on
+ * pages now writable: the stores alone, without a fault. */
+static int plain_loop(size_t len, bool whole_page, double wall[3], double cpu[3])
 {
 	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int p[2];
 	if (buf == MAP_FAILED || pipe(p))
 		return -1;
 	madvise(buf, len, MADV_NOHUGEPAGE);
-	double pages = (double)(len / cb_page_size());
 	loop_write(buf, len, true, 1);
 	pid_t child = fork();
 	if (child == 0) {
@@ -93,25 +113,24 @@ static int plain_loop(size_t len, bool whole_page, double ns[2])
 		_exit(0);
 	}
 	close(p[0]);
-	uint64_t t0 = cb_now_ns();
-	loop_write(buf, len, whole_page, 2);
-	ns[0] = (double)(cb_now_ns() - t0) / pages;
+	timed_write(buf, len, whole_page, 2, &wall[0], &cpu[0]);
 	close(p[1]);
 	waitpid(child, NULL, 0);
 	if ((child = fork()) == 0)
 		_exit(0);
 	waitpid(child, NULL, 0);
-	t0 = cb_now_ns();
-	loop_write(buf, len, whole_page, 3);
-	ns[1] = (double)(cb_now_ns() - t0) / pages;
+	timed_write(buf, len, whole_page, 3, &wall[1], &cpu[1]);
+	timed_write(buf, len, whole_page, 4, &wall[2], &cpu[2]);
 	munmap(buf, len);
 	return child < 0 ? -1 : 0;
 }
 
 /* ---- one workload run, reduced to ns per operation of some phases ---- */
 
-static double phase_ns_per_op(json_t *wj, const char *name)
+/* Wall and harness-CPU ns per operation of one phase (NAN when absent). */
+static void phase_figures(json_t *wj, const char *name, double *wall, double *cpu)
 {
+	*wall = *cpu = NAN;
 	json_t *rep = json_array_get(json_object_get(wj, "reps"), 0), *ph;
 	size_t i;
 	if (json_is_string(json_object_get(rep, "error")))
@@ -120,11 +139,15 @@ static double phase_ns_per_op(json_t *wj, const char *name)
 			json_string_value(json_object_get(rep, "error")));
 	json_array_foreach(json_object_get(rep, "phases"), i, ph) {
 		const char *n = json_string_value(json_object_get(ph, "name"));
-		json_t *v = json_object_get(ph, "ns_per_op");
-		if (n && !strcmp(n, name) && json_is_number(v))
-			return json_number_value(v);
+		if (!n || strcmp(n, name))
+			continue;
+		json_t *v = json_object_get(ph, "ns_per_op"), *ops = json_object_get(ph, "ops");
+		json_t *c = json_object_get(json_object_get(ph, "counters"), "harness.cpu_ns");
+		if (json_is_number(v))
+			*wall = json_number_value(v);
+		if (json_is_integer(c) && json_integer_value(ops) > 0)
+			*cpu = (double)json_integer_value(c) / (double)json_integer_value(ops);
 	}
-	return NAN;
 }
 
 struct target {
@@ -133,7 +156,8 @@ struct target {
 	const char *phase[2];
 };
 
-static void run_target(const struct target *t, const char *size, unsigned bare, double ns[2])
+static void run_target(const struct target *t, const char *size, unsigned bare,
+		       double wall[2], double cpu[2])
 {
 	const char *kv[4];
 	int nkv = 0;
@@ -146,8 +170,11 @@ static void run_target(const struct target *t, const char *size, unsigned bare, 
 	json_t *wj = cb_runner_opts(t->workload, &o, err, sizeof err);
 	if (!wj)
 		fprintf(stderr, "cowbench bench: %s: %s\n", t->workload, err);
-	for (int i = 0; i < 2; i++)
-		ns[i] = wj && t->phase[i] ? phase_ns_per_op(wj, t->phase[i]) : NAN;
+	for (int i = 0; i < 2; i++) {
+		wall[i] = cpu[i] = NAN;
+		if (wj && t->phase[i])
+			phase_figures(wj, t->phase[i], &wall[i], &cpu[i]);
+	}
 	json_decref(wj);
 }
 
@@ -158,25 +185,28 @@ enum variant { V_LOOP_BYTE, V_LOOP_PAGE, V_BARE, V_PERF, V_FULL, NVARIANTS };
 static const char *const variant_names[NVARIANTS] = { "loop-1B", "loop-page", "bare", "perf",
 						      "full" };
 
+enum clock { WALL, CPU, NCLOCKS };
+
 struct samples {
-	double ns[NVARIANTS][2][MAX_ROUNDS]; /* variant, phase, round */
+	double ns[NVARIANTS][NCLOCKS][2][MAX_ROUNDS]; /* variant, clock, phase, round */
+	double store[2][MAX_ROUNDS]; /* plain loops: CPU ns/page of the stores alone */
 	bool used[NVARIANTS];
 	int rounds;
 };
 
 static void run_variant(const struct target *t, const char *size, size_t bytes, enum variant v,
-			double ns[2])
+			double wall[3], double cpu[3])
 {
-	ns[0] = ns[1] = NAN;
+	wall[0] = wall[1] = wall[2] = cpu[0] = cpu[1] = cpu[2] = NAN;
 	switch (v) {
 	case V_LOOP_BYTE:
 	case V_LOOP_PAGE:
-		if (plain_loop(bytes, v == V_LOOP_PAGE, ns))
+		if (plain_loop(bytes, v == V_LOOP_PAGE, wall, cpu))
 			fprintf(stderr, "cowbench bench: plain loop: mmap/pipe/fork failed\n");
 		break;
-	case V_BARE: run_target(t, size, CB_BARE_ALL, ns); break;
-	case V_PERF: run_target(t, size, CB_BARE_TRACKER | CB_BARE_COUNTERS, ns); break;
-	case V_FULL: run_target(t, size, 0, ns); break;
+	case V_BARE: run_target(t, size, CB_BARE_ALL, wall, cpu); break;
+	case V_PERF: run_target(t, size, CB_BARE_TRACKER | CB_BARE_COUNTERS, wall, cpu); break;
+	case V_FULL: run_target(t, size, 0, wall, cpu); break;
 	default: break;
 	}
 }
@@ -196,10 +226,14 @@ static void collect(const struct target *t, const char *size, size_t bytes, stru
 		for (int k = 0; k < nused; k++) {
 			int at = (r + k) % nused;
 			enum variant v = order[r % 2 ? nused - 1 - at : at];
-			double ns[2];
-			run_variant(t, size, bytes, v, ns);
-			s->ns[v][0][r] = ns[0];
-			s->ns[v][1][r] = ns[1];
+			double wall[3], cpu[3];
+			run_variant(t, size, bytes, v, wall, cpu);
+			if (v == V_LOOP_BYTE || v == V_LOOP_PAGE)
+				s->store[v == V_LOOP_PAGE][r] = cpu[2];
+			for (int ph = 0; ph < 2; ph++) {
+				s->ns[v][WALL][ph][r] = wall[ph];
+				s->ns[v][CPU][ph][r] = cpu[ph];
+			}
 		}
 	}
 	if (isatty(2))
@@ -250,8 +284,9 @@ static const struct ratio_def ratios[] = {
 	{ V_FULL, V_LOOP_BYTE, "full/loop-1B" },
 };
 
-static void print_overhead(const struct target *t, const struct samples *s)
+static void print_overhead(const struct target *t, const struct samples *s, enum clock k)
 {
+	printf("  %s ns per page, median [min-max]:\n", k == WALL ? "wall" : "CPU (harness process)");
 	printf("  %-14s", "phase");
 	for (int v = 0; v < NVARIANTS; v++)
 		if (s->used[v])
@@ -261,7 +296,7 @@ static void print_overhead(const struct target *t, const struct samples *s)
 		printf("  %-14s", t->phase[ph]);
 		for (int v = 0; v < NVARIANTS; v++)
 			if (s->used[v])
-				print_ns_cell(s->ns[v][ph], s->rounds);
+				print_ns_cell(s->ns[v][k][ph], s->rounds);
 		printf("\n");
 	}
 	printf("  ratio of medians [min-max of the %d per-round ratios]:\n", s->rounds);
@@ -272,7 +307,7 @@ static void print_overhead(const struct target *t, const struct samples *s)
 		printf("    %-18s", d->title);
 		for (int ph = 0; ph < 2 && t->phase[ph]; ph++) {
 			char cell[64];
-			ratio_cell(s->ns[d->num][ph], s->ns[d->den][ph], s->rounds, cell,
+			ratio_cell(s->ns[d->num][k][ph], s->ns[d->den][k][ph], s->rounds, cell,
 				   sizeof cell);
 			printf("  %s %-22s", t->phase[ph], cell);
 		}
@@ -284,6 +319,7 @@ static void overhead(const struct cb_bench_opts *o)
 {
 	static const struct target fork_basic = { "fork-basic", { NULL },
 						  { "child-alive", "child-reaped" } };
+	/* Its worker does the work, not the harness process: wall time only. */
 	static const struct target pressure = { "swap-thrash", { NULL }, { "fill", "thrash" } };
 	static struct samples s; /* large: not on the stack */
 	uint64_t bytes = 0;
@@ -293,18 +329,26 @@ static void overhead(const struct cb_bench_opts *o)
 	s.rounds = o->rounds;
 	for (int v = 0; v < NVARIANTS; v++)
 		s.used[v] = true;
-	printf("overhead: fork-basic --size %s, %d interleaved rounds; ns per page written, "
-	       "median [min-max]\n", o->size, s.rounds);
+	printf("overhead: fork-basic --size %s, %d interleaved rounds\n", o->size, s.rounds);
 	collect(&fork_basic, o->size, bytes, &s);
-	print_overhead(&fork_basic, &s);
+	print_overhead(&fork_basic, &s, WALL);
+	print_overhead(&fork_basic, &s, CPU);
+	/* What separates a 1-byte loop from a whole-page one, fault aside. */
+	printf("  stores alone (pages already writable, no fault), CPU ns per page: 1 byte");
+	print_ns_cell(s.store[0], s.rounds);
+	printf(", whole page");
+	print_ns_cell(s.store[1], s.rounds);
+	printf("\n");
+	fflush(stdout);
 
 	memset(&s, 0, sizeof s);
 	s.rounds = o->rounds;
 	s.used[V_BARE] = s.used[V_FULL] = true;
 	printf("\noverhead: swap-thrash (defaults: 32M under a 16M cgroup limit), %d interleaved "
-	       "rounds; ns per page touched, median [min-max]\n", s.rounds);
+	       "rounds\n", s.rounds);
 	collect(&pressure, NULL, 0, &s);
-	print_overhead(&pressure, &s);
+	print_overhead(&pressure, &s, WALL);
+	fflush(stdout);
 }
 
 /* ---- tracker throughput and the instrument's own cost vs size ---- */
