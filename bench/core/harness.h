@@ -112,6 +112,10 @@ union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_ru
 				 char *err, size_t errlen);
 json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals);
 
+/* cgroup.c: what an ASan build adds to a cgroup's limit for children that
+ * touch up to `touched` bytes (0 when not sanitized); for the tests. */
+uint64_t cb_cgroup_sanitizer_slack(uint64_t touched, bool sanitized);
+
 /* result.c */
 int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
 /* Async-signal-safe: removes the temp file of a document being written. */
