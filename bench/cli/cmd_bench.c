@@ -6,8 +6,8 @@
 static const struct cb_opt bench_opts[] = {
 	{ .name = "rounds", .type = CB_OPT_U64, .def = "7", .min = 1, .max = 101, .shortopt = 'r',
 	  .help = "interleaved rounds of each overhead variant (ratios: median over rounds)" },
-	{ .name = "size", .type = CB_OPT_SIZE, .def = "256M", .min = 1 << 20, .max = 1ull << 40,
-	  .shortopt = 's', .help = "fork-basic size in the overhead rounds" },
+	{ .name = "size", .type = CB_OPT_SIZE, .def = "64M", .min = 1 << 20, .max = 1ull << 40,
+	  .shortopt = 's', .help = "fork-basic size in the overhead rounds (its default in run)" },
 	{ .name = "sizes", .type = CB_OPT_STR, .def = "256M,1G,4G,8G",
 	  .help = "tracked sizes for the tracker throughput and cost figures (comma list)" },
 	{ .name = "only", .type = CB_OPT_ENUM, .def = "all", .choices = "all|overhead|tracker",
