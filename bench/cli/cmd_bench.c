@@ -18,7 +18,6 @@ static const struct cb_opt bench_opts[] = {
 	CB_OPT_END
 };
 
-/* Bare and full runs change swap and cgroups through the journal, like run. */
 static int cmd_bench(struct cb_cmdline *cl)
 {
 	const char *only = cl->vals[opt_i(bench_opts, "only")].s;
@@ -32,16 +31,7 @@ static int cmd_bench(struct cb_cmdline *cl)
 	/* fork-basic takes the size as typed, like run --size. */
 	int is = opt_i(bench_opts, "size");
 	o.size = cl->given[is] ? cl->text[is] : bench_opts[is].def;
-	char err[256];
-	cb_install_signals();
-	if (cb_is_root() && cb_journal_begin(err, sizeof err)) {
-		fprintf(stderr, "cowbench: %s\n", err);
-		return 1;
-	}
-	int rc = cb_bench_run(&o);
-	if (cb_journal_active())
-		rc |= cb_journal_restore(false);
-	return rc;
+	return cb_bench_run(&o);
 }
 
 static void bench_help(void)

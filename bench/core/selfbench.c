@@ -323,8 +323,7 @@ static void overhead(const struct cb_bench_opts *o)
 	static const struct target pressure = { "swap-thrash", { NULL }, { "fill", "thrash" } };
 	static struct samples s; /* large: not on the stack */
 	uint64_t bytes = 0;
-	if (cb_parse_size(o->size, &bytes) || bytes < cb_page_size())
-		cb_die_usage("invalid size '%s' (--size)", o->size);
+	cb_parse_size(o->size, &bytes); /* checked by check_opts */
 	memset(&s, 0, sizeof s);
 	s.rounds = o->rounds;
 	for (int v = 0; v < NVARIANTS; v++)
@@ -420,9 +419,8 @@ static void scan(const struct cb_bench_opts *o)
 	       "GiB/s", "phase-ms", "ns/page", "peak-MiB", "B/page");
 	char *list = strdup(o->sizes), *save = NULL;
 	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		uint64_t len;
-		if (cb_parse_size(t, &len) || len < cb_page_size())
-			cb_die_usage("invalid size '%s' in --sizes %s", t, o->sizes);
+		uint64_t len = 0;
+		cb_parse_size(t, &len); /* checked by check_opts */
 		/* The region, twice its snapshots, and room for everyone else. */
 		if (len + (len >> 6) > cb_mem_available_bytes() * 9 / 10 && !o->force) {
 			printf("  %8s skipped: more than 90%% of MemAvailable (--force)\n", t);
@@ -442,14 +440,36 @@ static void scan(const struct cb_bench_opts *o)
 	free(list);
 }
 
+/* Bad input exits 2 here, before the journal exists. */
+static void check_opts(const struct cb_bench_opts *o)
+{
+	uint64_t v;
+	if (o->rounds < 1 || o->rounds > MAX_ROUNDS)
+		cb_die_usage("--rounds %d: from 1 to %d", o->rounds, MAX_ROUNDS);
+	if (cb_parse_size(o->size, &v) || v < cb_page_size())
+		cb_die_usage("invalid size '%s' (--size)", o->size);
+	char *list = strdup(o->sizes), *save = NULL;
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (cb_parse_size(t, &v) || v < cb_page_size())
+			cb_die_usage("invalid size '%s' in --sizes %s", t, o->sizes);
+	free(list);
+}
+
+/* Bare and full runs change swap and cgroups through the journal, like
+ * `run`; the journal is restored when the figures are printed. */
 int cb_bench_run(const struct cb_bench_opts *o)
 {
-	if (o->rounds > MAX_ROUNDS)
-		cb_die_usage("--rounds %d: at most %d", o->rounds, MAX_ROUNDS);
+	check_opts(o);
+	char err[256];
+	cb_install_signals();
+	if (cb_is_root() && cb_journal_begin(err, sizeof err)) {
+		fprintf(stderr, "cowbench: %s\n", err);
+		return 1;
+	}
 	/* A fixed mmap threshold: every large buffer of the tracker is its own
 	 * mapping, and its munmap updates VmHWM (the kernel updates the peak
 	 * lazily, when RSS shrinks), so the peak figures are the real peak. */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_MMAP_THRESHOLD, 64 << 10);
 	if (!cb_is_root())
 		printf("note: not root: no PFNs; the tracker reads pagemap only and the "
 		       "figures understate its cost\n");
@@ -457,5 +477,5 @@ int cb_bench_run(const struct cb_bench_opts *o)
 		overhead(o);
 	if (o->scan)
 		scan(o);
-	return 0;
+	return cb_journal_active() ? cb_journal_restore(false) : 0;
 }
