@@ -342,7 +342,7 @@ static void overhead(const struct cb_bench_opts *o)
 
 	memset(&s, 0, sizeof s);
 	s.rounds = o->rounds;
-	s.used[V_BARE] = s.used[V_FULL] = true;
+	s.used[V_BARE] = s.used[V_PERF] = s.used[V_FULL] = true;
 	printf("\noverhead: swap-thrash (defaults: 32M under a 16M cgroup limit), %d interleaved "
 	       "rounds\n", s.rounds);
 	collect(&pressure, NULL, 0, &s);
