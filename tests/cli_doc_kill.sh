@@ -9,7 +9,7 @@
 #   cli_doc_kill.sh COWBENCH [TRIALS]
 set -u
 BIN=$(realpath "$1")
-trials=${2:-3}
+trials=${2:-2}
 [[ $(id -u) -eq 0 ]] || { echo "skipped: needs root (the journal)"; exit 77; }
 : "${COWBENCH_STATE_DIR:?}"
 out=$(mktemp -d)
