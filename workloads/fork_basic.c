@@ -114,6 +114,7 @@ const struct cb_workload cb_wl_fork_basic = {
 	.opts = opts,
 	.needs = 0,
 	.priv_size = sizeof(struct fork_basic),
+	.footprint = 2, /* the child keeps the originals of the pages the parent copies */
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

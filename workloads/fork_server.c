@@ -392,6 +392,7 @@ const struct cb_workload cb_wl_fork_server = {
 	.needs = 0,
 	.priv_size = sizeof(struct server),
 	.op = "request",
+	.footprint = 2, /* children keep the originals of the pages requests copy */
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -241,6 +241,7 @@ const struct cb_workload cb_wl_longterm_pin = {
 	.opts = opts,
 	.needs = 0,
 	.priv_size = sizeof(struct longterm_pin),
+	.footprint = 3, /* fork-pin-child: the child's copies, the parent's, originals */
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

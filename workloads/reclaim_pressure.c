@@ -346,6 +346,7 @@ const struct cb_workload cb_wl_reclaim_pressure = {
 	.opts = opts,
 	.needs = CB_NEED_ROOT | CB_NEED_SWAP,
 	.priv_size = sizeof(struct reclaim),
+	.footprint = 1, /* the worker's region; the hog is its own option, and the cgroup caps both */
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -364,6 +364,7 @@ const struct cb_workload cb_wl_swap_thrash = {
 	.opts = opts,
 	.needs = CB_NEED_ROOT | CB_NEED_SWAP | CB_NEED_PAGEOUT,
 	.priv_size = sizeof(struct swap_thrash),
+	.footprint = 1, /* the cgroup limit keeps less resident; 1 is the bound without swap */
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -15,15 +15,33 @@
 /* Below this a child cannot even fault in its stack and libc. */
 #define CB_CGROUP_MIN_LIMIT (4ull << 20)
 
-/* In an AddressSanitizer build a child's shadow and allocator pages are
- * charged to the cgroup too (about 11 MiB more RSS for swap-thrash's
- * worker, measured): without room for them the default 16 MiB limit gets
- * workers OOM-killed in most runs. */
 #if defined(__SANITIZE_ADDRESS__)
-#define CB_CGROUP_SANITIZER_SLACK (8ull << 20)
+#define CB_SANITIZED true
 #else
-#define CB_CGROUP_SANITIZER_SLACK 0ull
+#define CB_SANITIZED false
 #endif
+
+/* In an AddressSanitizer build a child's shadow and allocator pages are
+ * charged to the cgroup too: a fixed part (about 11 MiB more RSS for
+ * swap-thrash's worker at its defaults, measured) and the shadow of what
+ * the child touches, one byte per eight (ASan's shadow scale). The fixed
+ * 8 MiB this replaces got a worker with a larger region OOM-killed under
+ * cgroup v1. touched: an upper bound of the memory the children touch. */
+uint64_t cb_cgroup_sanitizer_slack(uint64_t touched, bool sanitized)
+{
+	return sanitized ? (12ull << 20) + touched / 8 : 0;
+}
+
+/* The workload's size options added up (its region, a hog, the limit): an
+ * upper bound of what its children touch. */
+static uint64_t sized_bytes(const struct cb_ctx *c)
+{
+	uint64_t n = 0;
+	for (int i = 0; c->w && c->w->opts && c->w->opts[i].name; i++)
+		if (c->w->opts[i].type == CB_OPT_SIZE)
+			n += c->vals[i].u;
+	return n;
+}
 
 static char cg_path[256];
 static bool cg_v2;
@@ -113,10 +131,12 @@ int cb_cgroup_create(struct cb_ctx *c, uint64_t limit_bytes)
 		return cb_fail(c, "cgroup limit %llu bytes is below %llu",
 			       (unsigned long long)limit_bytes,
 			       (unsigned long long)CB_CGROUP_MIN_LIMIT);
-	uint64_t limit = safe_limit(c, limit_bytes) + CB_CGROUP_SANITIZER_SLACK;
-	if (CB_CGROUP_SANITIZER_SLACK)
+	uint64_t touched = sized_bytes(c) > limit_bytes ? sized_bytes(c) : limit_bytes;
+	uint64_t slack = cb_cgroup_sanitizer_slack(touched, CB_SANITIZED);
+	uint64_t limit = safe_limit(c, limit_bytes) + slack;
+	if (slack)
 		cb_note(c, "cgroup_sanitizer_slack", "%llu MiB added for AddressSanitizer's memory",
-			(unsigned long long)(CB_CGROUP_SANITIZER_SLACK >> 20));
+			(unsigned long long)(slack >> 20));
 	if (make_dir(c, root))
 		return -1;
 	char v[32];

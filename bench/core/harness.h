@@ -21,6 +21,7 @@ struct cb_ctx {
 	union cb_val *vals;
 	void *priv;
 	int rep;
+	unsigned bare; /* enum cb_bare: instruments left off for `cowbench bench` */
 	struct cb_region regions[CB_MAX_REGIONS];
 	int nregions;
 	struct cb_track_snap before;
@@ -33,7 +34,7 @@ struct cb_ctx {
 	size_t nksm;
 	json_t *counters_before;
 	struct cb_perf *perf;
-	uint64_t t0;
+	uint64_t t0, cpu0;
 	bool in_phase;
 	json_t *phase;
 	json_t *phases;
@@ -91,6 +92,7 @@ int cb_journal_write(const char *path, const char *value);
 int cb_journal_swapfile(const char *path);
 int cb_journal_cgroup(const char *path);
 int cb_journal_mount(const char *target);
+int cb_journal_tmpfile(const char *path);
 int cb_journal_zram(const char *dev, const char *hot_id);
 void cb_journal_restore_signal(void);
 
@@ -116,12 +118,22 @@ json_t *cb_ctx_finish(struct cb_ctx *c);
 /* runner.c */
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
 		      size_t errlen);
+/* The same with every run option (cowbench bench: bare runs). */
+json_t *cb_runner_opts(const char *name, const struct cb_run_opts *o, char *err, size_t errlen);
 union cb_val *cb_workload_values(const struct cb_workload *w, const struct cb_run_opts *o,
 				 char *err, size_t errlen);
 json_t *cb_workload_params(const struct cb_workload *w, const union cb_val *vals);
 
+/* cgroup.c: what an ASan build adds to a cgroup's limit for children that
+ * touch up to `touched` bytes (0 when not sanitized); for the tests. */
+uint64_t cb_cgroup_sanitizer_slack(uint64_t touched, bool sanitized);
+
 /* result.c */
 int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
+/* Async-signal-safe: removes the temp file of a document being written. */
+void cb_result_unlink_pending(void);
+/* Removes DIR-of-path's "*.json.tmp.PID" files whose writer is gone. */
+void cb_result_sweep(const char *path);
 char *cb_result_default_path(json_t *env);
 char *cb_result_default_dir(void);
 json_t *cb_result_new(json_t *env);

@@ -20,7 +20,7 @@
 #define MAX_ENTRIES 256
 
 struct entry {
-	char kind; /* W write, S swap file, C cgroup, M mount, Z zram swap */
+	char kind; /* W write, S swap file, C cgroup, M mount, Z zram swap, T temp file */
 	char path[256];
 	char value[256];
 };
@@ -69,7 +69,7 @@ static int parse_line(char *line, struct entry *e)
 	e->kind = line[0];
 	snprintf(e->path, sizeof e->path, "%s", t1 + 1);
 	snprintf(e->value, sizeof e->value, "%s", t2 ? t2 + 1 : "");
-	return strchr("WSCMZ", e->kind) ? 0 : -1;
+	return strchr("WSCMZT", e->kind) ? 0 : -1;
 }
 
 /* Loads the journal file into memory; returns the owner pid or -1. */
@@ -200,6 +200,9 @@ int cb_journal_write(const char *path, const char *value)
 int cb_journal_swapfile(const char *path) { return append('S', path, NULL); }
 int cb_journal_cgroup(const char *path) { return append('C', path, NULL); }
 int cb_journal_mount(const char *target) { return append('M', target, NULL); }
+/* A result document's temp file (absolute path): restore removes it when a
+ * kill -9 came in the middle of the write. */
+int cb_journal_tmpfile(const char *path) { return append('T', path, NULL); }
 /* dev is /dev/zramN; hot_id is "N" when the device was hot-added for this
  * run (restore removes it again), "" when it existed before (reset only). */
 int cb_journal_zram(const char *dev, const char *hot_id) { return append('Z', dev, hot_id); }
@@ -304,6 +307,8 @@ static int undo(const struct entry *e)
 			pause_ms(20);
 		}
 		return -1;
+	case 'T':
+		return unlink(e->path) && errno != ENOENT ? -1 : 0;
 	case 'M':
 		return umount2(e->path, MNT_DETACH) && errno != EINVAL && errno != ENOENT ? -1 : 0;
 	}

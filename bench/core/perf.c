@@ -89,7 +89,10 @@ static int encode(const char *name, struct perf_event_attr *a, char *why, size_t
 			return -1;
 		a->type = PERF_TYPE_TRACEPOINT;
 		a->config = (uint64_t)id;
-		a->sample_period = 1;
+		/* Counting only (sample_period 0): with a period of 1 every hit
+		 * went through the overflow path, for samples nobody reads,
+		 * inside the phase being timed (tlb:tlb_flush fires on every
+		 * COW copy and reclaim flush). */
 		return 0;
 	}
 	if (!pfm_ready(why, len))

@@ -125,6 +125,25 @@ static void faultlog_open(struct cb_ctx *c)
 				 c->fl_why, sizeof c->fl_why);
 }
 
+/* CPU time of the harness process: what a phase the harness runs itself
+ * (fork-basic's writes) costs, whatever else the machine runs meanwhile. */
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A bare phase (cowbench bench) reads no /proc counters, only perf if on. */
+static json_t *counters_snapshot(struct cb_ctx *c)
+{
+	if (!(c->bare & CB_BARE_COUNTERS))
+		return cb_counters_snapshot(c->perf);
+	json_t *o = json_object();
+	cb_perf_read(c->perf, o);
+	return o;
+}
+
 int cb_phase_begin_opts(struct cb_ctx *c, const char *name, unsigned flags)
 {
 	if (c->in_phase)
@@ -134,12 +153,14 @@ int cb_phase_begin_opts(struct cb_ctx *c, const char *name, unsigned flags)
 	cb_track_free(&c->before);
 	c->fl_why[0] = 0;
 	c->fl_wanted = c->nregions && (faultlog_all || (flags & CB_PHASE_MAY_RECLAIM));
-	if (c->fl_wanted)
+	if (c->fl_wanted && !(c->bare & CB_BARE_PERF))
 		faultlog_open(c);
 	cb_written_clear();
-	if (c->nregions && cb_track_snapshot(c->regions, c->nregions, &c->before))
+	if (c->nregions && !(c->bare & CB_BARE_TRACKER) &&
+	    cb_track_snapshot(c->regions, c->nregions, &c->before))
 		c->before.pfn_ok = false;
-	c->counters_before = cb_counters_snapshot(c->perf);
+	c->counters_before = counters_snapshot(c);
+	c->cpu0 = cpu_now_ns();
 	if (c->fl && cb_faultlog_enable(c->fl)) {
 		snprintf(c->fl_why, sizeof c->fl_why, "cannot enable the fault log");
 		cb_faultlog_close(c->fl);
@@ -306,8 +327,9 @@ static void fill_tracker(struct cb_ctx *c, json_t *p, json_t *d)
 		tracker_unavailable(p, "no pages tracked in this phase");
 		return;
 	}
-	struct cb_track_snap after;
-	int rc = cb_track_snapshot(c->regions, c->nregions, &after);
+	struct cb_track_snap after = { .why = "tracker off (cowbench bench, bare run)" };
+	int rc = (c->bare & CB_BARE_TRACKER) ? -1
+					     : cb_track_snapshot(c->regions, c->nregions, &after);
 	if (rc || !c->before.pfn_ok || !after.pfn_ok) {
 		const char *why = c->before.why[0] ? c->before.why : after.why;
 		tracker_unavailable(p, why[0] ? why : "page tracker failed");
@@ -395,13 +417,14 @@ int cb_phase_end(struct cb_ctx *c)
 {
 	if (!c->in_phase)
 		return -1;
-	uint64_t t1 = cb_now_ns();
+	uint64_t t1 = cb_now_ns(), cpu1 = cpu_now_ns();
 	/* The log stops with the clock: draining it is not the phase's work. */
 	if (c->fl)
 		cb_faultlog_disable(c->fl);
-	json_t *after = cb_counters_snapshot(c->perf);
+	json_t *after = counters_snapshot(c);
 	json_t *p = c->phase;
 	json_t *d = cb_counters_delta(c->counters_before, after);
+	json_object_set_new(d, "harness.cpu_ns", json_integer((json_int_t)(cpu1 - c->cpu0)));
 	json_decref(after);
 	json_decref(c->counters_before);
 	c->counters_before = NULL;

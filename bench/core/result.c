@@ -1,7 +1,9 @@
 /* Result documents: building, atomic writing, and the terminal table. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,30 +68,90 @@ char *cb_result_default_dir(void)
 	return dir;
 }
 
-/* temp file in the same directory + fsync + rename: never half a file. */
+/* The temp file being written, for the signal handlers: without root
+ * there is no journal to remove it. */
+static char pending_tmp[1024];
+
+void cb_result_unlink_pending(void)
+{
+	if (pending_tmp[0])
+		unlink(pending_tmp);
+}
+
+/* PATH.tmp.PID, absolute: `cowbench restore` may run from another cwd. */
+static char *temp_path(const char *path)
+{
+	char cwd[512];
+	if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+		return cb_strdup_printf("%s.tmp.%d", path, (int)getpid());
+	return cb_strdup_printf("%s/%s.tmp.%d", cwd, path, (int)getpid());
+}
+
+/* temp file in the same directory + fsync + rename: never half a file.
+ * The temp file is journaled first (root), so a kill -9 during the write
+ * leaves nothing `cowbench restore` does not remove; a caught signal
+ * removes it in the handler. */
 int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen)
 {
-	char *tmp = cb_strdup_printf("%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	char *tmp = temp_path(path);
+	if (!tmp || strlen(tmp) >= sizeof pending_tmp ||
+	    (cb_journal_active() && cb_journal_tmpfile(tmp))) {
+		snprintf(err, errlen, "cannot write %s: cannot journal its temp file", path);
 		free(tmp);
 		return -1;
 	}
-	int rc = json_dumpfd(doc, fd, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	snprintf(pending_tmp, sizeof pending_tmp, "%s", tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int rc = fd < 0 ? -1 : json_dumpfd(doc, fd, JSON_INDENT(1) | JSON_SORT_KEYS |
+							JSON_REAL_PRECISION(10));
 	if (!rc)
 		rc = write(fd, "\n", 1) == 1 ? 0 : -1;
 	if (!rc)
 		rc = fsync(fd);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (!rc)
 		rc = rename(tmp, path);
 	if (rc) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 	}
+	pending_tmp[0] = 0;
 	free(tmp);
 	return rc;
+}
+
+/* "NAME.json.tmp.PID" -> PID, or 0 when the name is not a temp file. */
+static int temp_owner(const char *name)
+{
+	const char *t = strstr(name, ".json.tmp.");
+	if (!t || !t[10])
+		return 0;
+	char *end;
+	long pid = strtol(t + 10, &end, 10);
+	return *end || pid <= 0 || pid > INT32_MAX ? 0 : (int)pid;
+}
+
+/* A kill -9 without root (no journal) leaves a temp file: the next run
+ * into the same directory removes those whose writer no longer exists. */
+void cb_result_sweep(const char *path)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, sizeof dir, ".");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		int pid = temp_owner(e->d_name);
+		if (pid && pid != getpid() && kill(pid, 0) && errno == ESRCH)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
 }
 
 static int cmp_double(const void *a, const void *b)

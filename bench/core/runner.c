@@ -11,6 +11,7 @@
 
 static void on_signal(int sig)
 {
+	cb_result_unlink_pending();
 	cb_journal_restore_signal();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -27,6 +28,7 @@ static void on_alarm(int sig)
 	if (write(2, m1, strlen(m1)) < 0 || write(2, watched, strlen(watched)) < 0 ||
 	    write(2, m2, strlen(m2)) < 0)
 		_exit(124);
+	cb_result_unlink_pending();
 	cb_journal_restore_signal();
 	_exit(124);
 }
@@ -151,9 +153,11 @@ static const char *missing_need(unsigned needs, char *why, size_t len)
 static json_t *run_rep(const struct cb_workload *w, union cb_val *vals, int rep,
 		       const struct cb_run_opts *o)
 {
-	struct cb_perf *perf = cb_perf_open(o->events, o->nevents);
+	struct cb_perf *perf = (o->bare & CB_BARE_PERF) ? NULL
+							: cb_perf_open(o->events, o->nevents);
 	struct cb_ctx c;
 	cb_ctx_init(&c, w, vals, rep, perf);
+	c.bare = o->bare;
 	/* The workload's state is the harness's to allocate, zero and free. */
 	c.priv = w->priv_size ? calloc(1, w->priv_size) : NULL;
 	if (w->priv_size && !c.priv)
@@ -214,13 +218,18 @@ json_t *cb_runner_suite(enum cb_suite suite, const struct cb_run_opts *o)
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,
 		      size_t errlen)
 {
+	struct cb_run_opts o = { .reps = reps, .kv = kv, .nkv = nkv };
+	return cb_runner_opts(name, &o, err, errlen);
+}
+
+json_t *cb_runner_opts(const char *name, const struct cb_run_opts *o, char *err, size_t errlen)
+{
 	const struct cb_workload *w = cb_workload_find(name);
 	if (!w) {
 		snprintf(err, errlen, "unknown workload '%s'", name);
 		return NULL;
 	}
-	struct cb_run_opts o = { .reps = reps, .kv = kv, .nkv = nkv };
-	union cb_val *v = cb_workload_values(w, &o, err, errlen);
+	union cb_val *v = cb_workload_values(w, o, err, errlen);
 	if (!v)
 		return NULL;
 	free(v);
@@ -229,24 +238,61 @@ json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char
 		return NULL;
 	if (cb_is_root())
 		cb_tracefs_ensure();
-	json_t *wj = run_workload(w, &o);
+	json_t *wj = run_workload(w, o);
 	if (journal)
 		cb_journal_restore(false);
 	return wj;
 }
 
-/* A size beyond half of the available memory could OOM the host. */
+/* Peak bytes one tracked page costs the harness: two snapshots of 24 bytes,
+ * the raw pagemap buffer and the PFN-sorted index with qsort's buffer
+ * (bench/core/tracker.c; `cowbench bench` measures about 80). */
+#define CB_TRACKER_BYTES_PER_PAGE 96
+
+/* What a workload needs at its peak: size times its footprint (copies
+ * included), times the option footprint_per names, plus the tracker. */
+static double footprint_bytes(const struct cb_workload *w, const union cb_val *v,
+			      double *per)
+{
+	const struct cb_opt *size = cb_opt_find(w->opts, "size");
+	*per = w->footprint > 0 ? w->footprint : 1;
+	const struct cb_opt *mul = w->footprint_per ? cb_opt_find(w->opts, w->footprint_per)
+						    : NULL;
+	double n = mul ? (double)v[mul - w->opts].u : 1;
+	double tracked = (double)v[size - w->opts].u * n;
+	*per *= n;
+	return (double)v[size - w->opts].u * *per +
+	       tracked / (double)cb_page_size() * CB_TRACKER_BYTES_PER_PAGE;
+}
+
+/* A footprint beyond what the machine has free could OOM the host (or
+ * swap the measurement away): refuse it with one line unless --force.
+ * The other size options (a hog, a cgroup limit) keep the old rule: at
+ * most half of MemAvailable each. */
 static void check_sizes(const struct cb_workload *w, const union cb_val *v, bool force)
 {
-	uint64_t safe = cb_mem_available_bytes() / 2;
+	uint64_t avail = cb_mem_available_bytes();
+	char text[32];
+	if (force || !avail)
+		return;
 	for (int i = 0; w->opts && w->opts[i].name; i++) {
-		if (w->opts[i].type != CB_OPT_SIZE || force || !safe || v[i].u <= safe)
+		if (w->opts[i].type != CB_OPT_SIZE)
 			continue;
-		char text[32];
 		cb_size_text(v[i].u, text, sizeof text);
-		cb_die_usage("%s: %s=%s exceeds the safe share of memory (%llu MiB, half of "
-			     "MemAvailable); use --force to run it anyway", w->name,
-			     w->opts[i].name, text, (unsigned long long)(safe >> 20));
+		if (!strcmp(w->opts[i].name, "size")) {
+			double per, bytes = footprint_bytes(w, v, &per);
+			if (bytes <= (double)avail * 0.9)
+				continue;
+			cb_die_usage("%s: size=%s needs about %.1f GiB (%.3g x size, copies "
+				     "included, plus the tracker), which exceeds the safe share of "
+				     "memory (%.1f GiB, 90%% of MemAvailable); use --force to run it "
+				     "anyway", w->name, text, bytes / (1 << 30), per,
+				     (double)avail * 0.9 / (1 << 30));
+		}
+		if (v[i].u > avail / 2)
+			cb_die_usage("%s: %s=%s exceeds the safe share of memory (%llu MiB, half of "
+				     "MemAvailable); use --force to run it anyway", w->name,
+				     w->opts[i].name, text, (unsigned long long)(avail >> 21));
 	}
 }
 
@@ -449,8 +495,10 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	json_t *env = cb_env_collect();
 	char *path = out_path ? strdup(out_path) : cb_result_default_path(env);
 	bool to_stdout = !strcmp(path, "-");
-	if (!to_stdout)
+	if (!to_stdout) {
 		check_out_dir(path);
+		cb_result_sweep(path);
+	}
 	/* With the document on stdout, the tables go to stderr. */
 	FILE *tty = to_stdout ? stderr : stdout;
 	char err[256];

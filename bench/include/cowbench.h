@@ -63,6 +63,13 @@ struct cb_workload {
 	/* What one operation of a phase is (time per op = elapsed / ops);
 	 * NULL: "page written". A phase may name its own with cb_phase_op. */
 	const char *op;
+	/* Peak memory per byte of the `size` option, copies included (fork-basic:
+	 * 2, the child keeps the originals while the parent writes copies);
+	 * times the value of the option footprint_per names, when set (ksm-vms:
+	 * per guest). `run` refuses a size whose footprint does not fit in
+	 * MemAvailable unless --force. 0: 1. */
+	double footprint;
+	const char *footprint_per;
 	/* All three return 0 on success, or -1 after cb_skip()/cb_fail(). */
 	int (*setup)(struct cb_ctx *c);
 	int (*run)(struct cb_ctx *c);

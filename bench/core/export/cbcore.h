@@ -11,8 +11,18 @@
 
 #include "cowbench.h"
 
+/* Instruments a run can leave off (cb_run_opts.bare), so that `cowbench
+ * bench` can measure what each one costs the phases it brackets. */
+enum cb_bare {
+	CB_BARE_TRACKER = 1 << 0,  /* pagemap/kpagecount/kpageflags snapshots */
+	CB_BARE_COUNTERS = 1 << 1, /* /proc/vmstat, meminfo, interrupts, KSM, rusage */
+	CB_BARE_PERF = 1 << 2,     /* perf events on the process tree */
+	CB_BARE_ALL = (1 << 3) - 1,
+};
+
 struct cb_run_opts {
 	int reps;
+	unsigned bare;        /* enum cb_bare bits: instruments left off (0: all on) */
 	const char *size;     /* --size as typed; NULL: each workload's own default */
 	const char **kv;      /* "key=value" from -o */
 	int nkv;
@@ -44,6 +54,16 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
  * their result objects as a document's "workloads" array would hold them. */
 json_t *cb_runner_suite(enum cb_suite suite, const struct cb_run_opts *o);
 void cb_install_signals(void);
+
+/* `cowbench bench`: the cost of cowbench's own instruments, printed. */
+struct cb_bench_opts {
+	int rounds;        /* interleaved rounds of every overhead variant */
+	const char *size;  /* fork-basic's size in the overhead rounds */
+	const char *sizes; /* comma-separated tracked sizes for the tracker figures */
+	bool overhead, scan; /* which sections run */
+	bool force;        /* scan sizes beyond 90% of MemAvailable */
+};
+int cb_bench_run(const struct cb_bench_opts *o);
 
 json_t *cb_env_collect(void);
 bool cb_is_root(void);
