@@ -56,6 +56,7 @@ json_t *cb_counters_delta(json_t *before, json_t *after);
 
 /* perf.c */
 struct cb_perf *cb_perf_open(const char **extra, int nextra);
+struct cb_perf *cb_perf_open_task(pid_t pid, const char **extra, int nextra);
 void cb_perf_read(struct cb_perf *p, json_t *into);
 json_t *cb_perf_unavailable(struct cb_perf *p);
 const char *cb_perf_why(struct cb_perf *p, const char *name);
