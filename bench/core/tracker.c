@@ -83,6 +83,16 @@ static void read_kpage(int fd, struct cb_page *pages, size_t n, int which)
 	}
 }
 
+/* kpagecount (flags false) or kpageflags (flags true) of pages whose pm
+ * holds a PFN, for `cowbench stat`'s own page lists; -1 without the files. */
+int cb_track_kpage(struct cb_page *pages, size_t n, bool flags)
+{
+	if (open_kpage_files())
+		return -1;
+	read_kpage(flags ? kpageflags_fd : kpagecount_fd, pages, n, flags);
+	return 0;
+}
+
 static size_t region_pages(const struct cb_region *r, int nr)
 {
 	long ps = sysconf(_SC_PAGESIZE);

@@ -53,5 +53,8 @@ enum cb_page_outcome { CB_PAGE_ABSENT, CB_PAGE_REUSED, CB_PAGE_COPIED, CB_PAGE_S
 		       CB_PAGE_UNMAPPED };
 enum cb_page_outcome cb_track_outcome(const struct cb_page *b, const struct cb_page *a);
 void cb_track_close(void);
+/* kpagecount (flags false) or kpageflags (flags true) into pages[].mapcount
+ * or .kflags, from each pm's PFN; -1 when the files cannot be opened. */
+int cb_track_kpage(struct cb_page *pages, size_t n, bool flags);
 
 #endif
