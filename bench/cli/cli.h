@@ -30,7 +30,7 @@ extern const struct cb_opt cb_no_opts[];
 /* The probe suite's fingerprint hooks, for run and repro documents. */
 void cli_fingerprint_hooks(struct cb_run_opts *o);
 
-#define CB_COMMANDS(X) X(list) X(env) X(run) X(probe) X(compare) X(repro) X(restore)
+#define CB_COMMANDS(X) X(list) X(env) X(run) X(probe) X(compare) X(repro) X(restore) X(stat)
 #define CB_DECLARE_COMMAND(n) extern const struct cb_command cb_cmd_##n;
 CB_COMMANDS(CB_DECLARE_COMMAND)
 

@@ -1,0 +1,93 @@
+/* `cowbench stat`: the COW cost of any program's process tree.
+ *
+ * Method: every process of the tree is traced (ptrace, fork/vfork/clone/
+ * exec/exit events). At a fork stop the parent's and the new child's
+ * private pages that map the same frame are the pages that became COW-
+ * shared; both get that list. At later points (the process's next fork, its
+ * exit, a family change, an -I tick, the end) each list is settled against
+ * the process's pagemap now: a new frame is a copy, the same frame that
+ * became exclusive again (PG_anon_exclusive, kpageflags bit 34 from 5.19)
+ * is a reuse, the rest stays shared. Private to bench/core (stat*.c). */
+#ifndef COWBENCH_STAT_H
+#define COWBENCH_STAT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cbcore.h"
+
+/* PG_anon_exclusive as kpageflags shows it (KPF_MAPPEDTODISK, later
+ * KPF_OWNER_2: the same bit) on kernels that have the flag. */
+#define ST_KPF_ANON_EXCL 34
+
+struct st_page {
+	uintptr_t va;
+	uint64_t pfn;
+	uint32_t map; /* index into the process's st_map table */
+};
+
+/* Counts per mapping, kept by name across snapshots. */
+struct st_map {
+	char name[80];
+	uint64_t shared, copied, reused;
+};
+
+struct st_counts {
+	uint64_t forks, shared_at_fork, copied, reused, extra, leftover, gone;
+};
+
+struct st_proc {
+	pid_t pid; /* tgid */
+	int idx;   /* order of appearance: names the phase ("p0 comm") */
+	int parent_idx;
+	int family;   /* processes that may share pages: forked without exec */
+	char comm[32];
+	bool alive, attached, alone, extra_known, lost_at_exec;
+	uint64_t t_start, t_end;
+	uint64_t minflt, majflt;
+	uint64_t minflt0, majflt0; /* at attach: -p counts from there */
+	struct st_page *pages; /* tracked pages still COW-shared */
+	size_t npages;
+	struct st_map *maps;
+	size_t nmaps;
+	struct st_counts c;
+};
+
+struct st_state {
+	struct st_proc *procs;
+	size_t nprocs, cap;
+	pid_t *tids; /* thread id -> process index, parallel arrays */
+	int *tid_proc;
+	size_t ntids, tidcap;
+	int *family_alive;
+	int nfamilies;
+	bool have_excl_bit; /* reuses are visible (see ST_KPF_ANON_EXCL) */
+	uint64_t zero_pfn;
+	uint64_t t0;
+	json_t *forks;     /* [{parent, child, shared_pages, t_ms}] */
+	json_t *intervals; /* -I lines */
+	struct st_counts last_interval;
+	size_t page_size;
+};
+
+/* statpages.c */
+void st_pages_init(struct st_state *s);
+/* Pages of pid that map the same frame as in child (0: attach, take the
+ * pages no longer exclusive). Replaces the process's list; returns it size. */
+size_t st_snapshot(struct st_state *s, struct st_proc *p, pid_t child);
+/* Copy the parent's fresh list to the child (same frames, same addresses). */
+void st_share_list(const struct st_proc *from, struct st_proc *to);
+/* Classify the list against the process's pagemap now. */
+void st_settle(struct st_state *s, struct st_proc *p);
+void st_proc_faults(struct st_proc *p);
+void st_proc_comm(struct st_proc *p);
+
+/* statdoc.c */
+json_t *st_document(struct st_state *s, const struct cb_stat_opts *o, json_t *env,
+		    json_t *counters, json_t *perf_why, bool complete, int status);
+void st_print(struct st_state *s, json_t *workload, FILE *out);
+void st_interval_line(struct st_state *s, FILE *out);
+
+#endif
