@@ -74,13 +74,15 @@ struct st_state {
 
 /* statpages.c */
 void st_pages_init(struct st_state *s);
-/* Pages of pid that map the same frame as in child (0: attach, take the
- * pages no longer exclusive). Replaces the process's list; returns it size. */
-size_t st_snapshot(struct st_state *s, struct st_proc *p, pid_t child);
+/* Settles the process's list, then lists its pages that another process
+ * maps too (at a fork stop: the child), or at attach the pages no longer
+ * exclusive. Returns the new list's size. */
+size_t st_snapshot(struct st_state *s, struct st_proc *p, bool attach);
 /* Copy the parent's fresh list to the child (same frames, same addresses). */
 void st_share_list(const struct st_proc *from, struct st_proc *to);
-/* Classify the list against the process's pagemap now. */
-void st_settle(struct st_state *s, struct st_proc *p);
+/* Classify the list against the process's pagemap now (copies_only: new
+ * frames only, without reading page flags). */
+void st_settle(struct st_state *s, struct st_proc *p, bool copies_only);
 void st_proc_faults(struct st_proc *p);
 void st_proc_comm(struct st_proc *p);
 

@@ -126,6 +126,61 @@ static uint32_t map_index(struct st_proc *p, const char *name)
 	return (uint32_t)p->nmaps++;
 }
 
+static int kpageflags_fd(void)
+{
+	static int fd = -1;
+	if (fd < 0)
+		fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
+static const uint64_t *sort_key;
+
+static int by_pfn(const void *a, const void *b)
+{
+	uint64_t x = sort_key[*(const size_t *)a], y = sort_key[*(const size_t *)b];
+	return (x > y) - (x < y);
+}
+
+#define FLAG_WINDOW 256 /* PFNs read at once where enough listed frames fall */
+#define FLAG_DENSE 8    /* ... at least this many: one pread beats one per frame */
+
+/* kpageflags of a list of frames, into flags[]. The frames of a list are
+ * scattered: sorted, a dense window of them costs one pread, not one each
+ * (the per-frame preads were most of stat's overhead on fork-heavy trees). */
+static void frame_flags(const uint64_t *pfn, size_t n, uint64_t *flags)
+{
+	int fd = kpageflags_fd();
+	size_t *ix = malloc((n ? n : 1) * sizeof *ix);
+	uint64_t buf[FLAG_WINDOW];
+	if (fd < 0 || !ix) {
+		free(ix);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		ix[i] = i;
+	sort_key = pfn;
+	qsort(ix, n, sizeof *ix, by_pfn);
+	for (size_t i = 0; i < n;) {
+		uint64_t first = pfn[ix[i]];
+		size_t j = i;
+		while (j < n && pfn[ix[j]] - first < FLAG_WINDOW)
+			j++;
+		size_t span = j - i >= FLAG_DENSE ? (size_t)(pfn[ix[j - 1]] - first) + 1 : 1;
+		if (span == 1)
+			j = i + 1;
+		if (pread(fd, buf, span * 8, (off_t)(first * 8)) != (ssize_t)(span * 8))
+			memset(buf, 0, sizeof buf);
+		for (size_t k = i; k < j; k++)
+			flags[ix[k]] = buf[pfn[ix[k]] - first];
+		/* the same frame listed twice gets it too */
+		while (j < n && pfn[ix[j]] == first)
+			flags[ix[j++]] = buf[0];
+		i = j;
+	}
+	free(ix);
+}
+
 struct cand {
 	struct st_page *pg;
 	struct cb_page *kp; /* pm of candidates whose flags decide */
@@ -152,76 +207,137 @@ static int cand_add(struct cand *c, uintptr_t va, uint64_t pfn, uint32_t map, bo
 	return 0;
 }
 
-/* One mapping: pages present with a real frame in pid (and, after a fork,
- * the same frame in the child). */
-static void scan_vma(struct st_state *s, struct st_proc *p, const struct vma *v, int fd,
-		     int cfd, struct cand *c)
+/* A process's writable private mappings and their pagemap entries, read
+ * once per fork stop for both the settle and the new list. */
+struct pm_dump {
+	struct vma *v;
+	size_t nv;
+	uint64_t **pm;
+};
+
+static void dump_free(struct pm_dump *d)
+{
+	for (size_t i = 0; d->pm && i < d->nv; i++)
+		free(d->pm[i]);
+	free(d->pm);
+	free(d->v);
+	memset(d, 0, sizeof *d);
+}
+
+static int dump_read(pid_t pid, size_t ps, struct pm_dump *d)
+{
+	memset(d, 0, sizeof *d);
+	d->v = read_maps(pid, &d->nv);
+	int fd = open_pagemap(pid);
+	d->pm = calloc(d->nv ? d->nv : 1, sizeof *d->pm);
+	int rc = d->v && d->pm && fd >= 0 ? 0 : -1;
+	for (size_t i = 0; !rc && i < d->nv; i++) {
+		size_t n = (d->v[i].end - d->v[i].start) / ps;
+		d->pm[i] = malloc(n * 8);
+		rc = d->pm[i] ? read_pm(fd, d->v[i].start, n, ps, d->pm[i]) : -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		dump_free(d);
+	return rc;
+}
+
+/* The entry at va; 0 (not present) outside every listed mapping. */
+static uint64_t dump_entry(const struct pm_dump *d, uintptr_t va, size_t ps)
+{
+	size_t lo = 0, hi = d->nv;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (va < d->v[mid].start)
+			hi = mid;
+		else if (va >= d->v[mid].end)
+			lo = mid + 1;
+		else
+			return d->pm[mid][(va - d->v[mid].start) / ps];
+	}
+	return 0;
+}
+
+/* One mapping: pages present with a real frame that another process maps
+ * too (pagemap's "exclusively mapped" bit clear; a DONTFORK page or one the
+ * fork copied for a pin stays exclusive and is not COW-shared). */
+static void scan_vma(struct st_state *s, struct st_proc *p, const struct vma *v,
+		     const uint64_t *pm, bool attach, struct cand *c)
 {
 	size_t ps = s->page_size, n = (v->end - v->start) / ps;
-	uint64_t *pm = malloc(n * 8), *cm = cfd >= 0 ? malloc(n * 8) : NULL;
-	if (!pm || (cfd >= 0 && !cm) || read_pm(fd, v->start, n, ps, pm) ||
-	    (cfd >= 0 && read_pm(cfd, v->start, n, ps, cm)))
-		goto out;
 	uint32_t mi = map_index(p, v->name);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t pfn = pm[i] & PM_PFN_MASK;
 		if (!(pm[i] & PM_PRESENT) || !pfn || pfn == s->zero_pfn)
 			continue;
-		if (cm && (!(cm[i] & PM_PRESENT) || (cm[i] & PM_PFN_MASK) != pfn))
-			continue; /* not given to the child: DONTFORK, or copied for a pin */
+		if (!attach && (pm[i] & PM_EXCLUSIVE))
+			continue;
 		/* At attach every page's flags decide; after a fork only a
 		 * private file mapping's (page cache is not COW-shared memory). */
-		if (cand_add(c, v->start + i * ps, pfn, mi, cfd < 0 || v->file))
+		if (cand_add(c, v->start + i * ps, pfn, mi, attach || v->file))
 			break;
 	}
-out:
-	free(pm);
-	free(cm);
 }
 
 /* Keep the candidates that are anonymous and, at attach, no longer
  * exclusive (or mapped more than once where the kernel hides exclusivity). */
 static size_t filter_cands(struct st_state *s, struct cand *c, bool attach)
 {
-	size_t k = 0;
-	struct cb_page *kp = calloc(c->n ? c->n : 1, sizeof *kp);
-	if (!kp)
+	size_t k = 0, nk = 0;
+	uint64_t *pfn = malloc((c->n ? c->n : 1) * 8), *fl = calloc(c->n ? c->n : 1, 8);
+	struct cb_page *kp = attach && !s->have_excl_bit ? calloc(c->n ? c->n : 1, sizeof *kp)
+							  : NULL;
+	if (!pfn || !fl) {
+		free(pfn);
+		free(fl);
+		free(kp);
 		return 0;
+	}
 	for (size_t i = 0; i < c->n; i++)
-		kp[i].pm = PM_PRESENT | c->pg[i].pfn;
-	cb_track_kpage(kp, c->n, true);
-	if (attach && !s->have_excl_bit)
-		cb_track_kpage(kp, c->n, false);
-	for (size_t i = 0; i < c->n; i++) {
+		if (c->check[i])
+			pfn[nk++] = c->pg[i].pfn;
+	frame_flags(pfn, nk, fl);
+	for (size_t i = 0; kp && i < nk; i++)
+		kp[i].pm = PM_PRESENT | pfn[i];
+	if (kp)
+		cb_track_kpage(kp, nk, false); /* once, at attach */
+	for (size_t i = 0, f = 0; i < c->n; i++) {
 		bool keep = true;
 		if (c->check[i]) {
-			keep = bit(kp[i].kflags, KPF_ANON);
+			keep = bit(fl[f], KPF_ANON);
 			if (keep && attach)
-				keep = s->have_excl_bit ? !bit(kp[i].kflags, ST_KPF_ANON_EXCL)
-							: kp[i].mapcount >= 2;
+				keep = s->have_excl_bit ? !bit(fl[f], ST_KPF_ANON_EXCL)
+							: kp[f].mapcount >= 2;
+			f++;
 		}
 		if (keep)
 			c->pg[k++] = c->pg[i];
 	}
+	free(pfn);
+	free(fl);
 	free(kp);
 	return k;
 }
 
-size_t st_snapshot(struct st_state *s, struct st_proc *p, pid_t child)
+static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
+		       const struct pm_dump *d);
+
+size_t st_snapshot(struct st_state *s, struct st_proc *p, bool attach)
 {
-	size_t nv;
-	struct vma *v = read_maps(p->pid, &nv);
-	int fd = open_pagemap(p->pid), cfd = child ? open_pagemap(child) : -1;
+	struct pm_dump d;
+	if (dump_read(p->pid, s->page_size, &d)) {
+		st_settle(s, p, false);
+		p->npages = 0;
+		return 0;
+	}
+	settle_from(s, p, false, &d);
 	struct cand c = { 0 };
-	for (size_t i = 0; v && fd >= 0 && (!child || cfd >= 0) && i < nv; i++)
-		scan_vma(s, p, &v[i], fd, cfd, &c);
-	if (fd >= 0)
-		close(fd);
-	if (cfd >= 0)
-		close(cfd);
-	free(v);
+	for (size_t i = 0; i < d.nv; i++)
+		scan_vma(s, p, &d.v[i], d.pm[i], attach, &c);
+	dump_free(&d);
 	free(p->pages);
-	p->npages = filter_cands(s, &c, !child);
+	p->npages = filter_cands(s, &c, attach);
 	p->pages = c.pg;
 	free(c.check);
 	for (size_t i = 0; i < p->npages; i++)
@@ -267,20 +383,6 @@ static int read_now(struct st_state *s, struct st_proc *p, uint64_t *now)
 	return rc;
 }
 
-/* kpageflags of a list of frames, into flags[]. */
-static void frame_flags(const uint64_t *pfn, size_t n, uint64_t *flags)
-{
-	struct cb_page *kp = calloc(n ? n : 1, sizeof *kp);
-	if (!kp)
-		return;
-	for (size_t i = 0; i < n; i++)
-		kp[i].pm = PM_PRESENT | pfn[i];
-	cb_track_kpage(kp, n, true);
-	for (size_t i = 0; i < n; i++)
-		flags[i] = kp[i].kflags;
-	free(kp);
-}
-
 enum { ST_KEEP, ST_COPIED, ST_REUSED, ST_GONE };
 
 static void count(struct st_proc *p, const struct st_page *pg, int what)
@@ -297,14 +399,26 @@ static void count(struct st_proc *p, const struct st_page *pg, int what)
 	}
 }
 
-void st_settle(struct st_state *s, struct st_proc *p)
+void st_settle(struct st_state *s, struct st_proc *p, bool copies_only)
+{
+	settle_from(s, p, copies_only, NULL);
+}
+
+/* copies_only: classify new frames only (pagemap alone, cheap); the same
+ * frames wait for the next full settle to be told reused or shared. d: the
+ * pagemap already read at this stop, else it is read here. */
+static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
+			const struct pm_dump *d)
 {
 	if (!p->npages)
 		return;
 	size_t n = p->npages;
 	uint64_t *now = calloc(n, 8), *pfn = calloc(n, 8), *fl = calloc(n, 8);
 	int *what = calloc(n, sizeof *what);
-	if (!now || !pfn || !fl || !what || read_now(s, p, now)) {
+	size_t nflag = 0;
+	for (size_t i = 0; d && now && i < n; i++)
+		now[i] = dump_entry(d, p->pages[i].va, s->page_size);
+	if (!now || !pfn || !fl || !what || (!d && read_now(s, p, now))) {
 		/* The mm is gone (exec, or exit already released it). */
 		p->lost_at_exec |= !p->alive;
 		goto out;
@@ -315,14 +429,20 @@ void st_settle(struct st_state *s, struct st_proc *p)
 			what[i] = ST_GONE; /* swapped or unmapped: cannot tell */
 		else if ((e & PM_PFN_MASK) != p->pages[i].pfn)
 			what[i] = ST_COPIED;
-		pfn[i] = p->pages[i].pfn;
+		/* Same frame still mapped elsewhere (pagemap's "exclusively
+		 * mapped" bit clear): not reused, no flags needed. */
+		else if (!copies_only && s->have_excl_bit && (e & PM_EXCLUSIVE))
+			pfn[nflag++] = p->pages[i].pfn;
 	}
-	if (s->have_excl_bit) /* same frame, exclusive again: the write reused it */
-		frame_flags(pfn, n, fl);
+	/* Same frame, exclusive again: the write reused it. */
+	frame_flags(pfn, nflag, fl);
 	uint64_t copies = 0, left = 0;
-	size_t k = 0;
+	size_t k = 0, f = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (what[i] == ST_KEEP && s->have_excl_bit && bit(fl[i], ST_KPF_ANON_EXCL))
+		uint64_t e = now[i];
+		bool flagged = !copies_only && s->have_excl_bit && what[i] == ST_KEEP &&
+			       (e & PM_EXCLUSIVE);
+		if (flagged && bit(fl[f++], ST_KPF_ANON_EXCL))
 			what[i] = ST_REUSED;
 		if (what[i] == ST_COPIED)
 			pfn[copies++] = p->pages[i].pfn;

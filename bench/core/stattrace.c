@@ -133,7 +133,7 @@ static void family_leave(struct st_state *s, int fam)
 	for (size_t i = 0; i < s->nprocs; i++) {
 		struct st_proc *q = &s->procs[i];
 		if (q->alive && q->family == fam) {
-			st_settle(s, q);
+			st_settle(s, q, true); /* copies so far were necessary */
 			q->alone = true;
 		}
 	}
@@ -170,8 +170,7 @@ static void on_fork(struct tracer *t, pid_t tid, pid_t child, bool shares_vm)
 		release_pending(t, child);
 		return;
 	}
-	st_settle(s, p);
-	size_t n = st_snapshot(s, p, child);
+	size_t n = st_snapshot(s, p, false);
 	p->c.forks++;
 	p->c.shared_at_fork += n;
 	s->family_alive[p->family]++;
@@ -229,14 +228,15 @@ static void on_exec(struct tracer *t, pid_t tid)
 	family_leave(s, old);
 }
 
+/* The process is gone, its mm released: only now do its pages stop being
+ * shared, so only now may the rest of its family count avoidable copies. */
 static void proc_end(struct st_state *s, struct st_proc *p)
 {
 	if (!p->alive)
 		return;
-	st_proc_faults(p);
-	st_proc_comm(p);
 	p->alive = false;
-	p->t_end = cb_now_ns();
+	if (!p->t_end)
+		p->t_end = cb_now_ns();
 	family_leave(s, p->family);
 }
 
@@ -246,8 +246,11 @@ static void on_exit_event(struct tracer *t, pid_t tid)
 	int pi = tid_find(&t->s, tid);
 	if (pi < 0 || t->s.procs[pi].pid != tid)
 		return;
-	st_settle(&t->s, &t->s.procs[pi]);
-	proc_end(&t->s, &t->s.procs[pi]);
+	struct st_proc *p = &t->s.procs[pi];
+	st_settle(&t->s, p, false);
+	st_proc_faults(p);
+	st_proc_comm(p);
+	p->t_end = cb_now_ns();
 }
 
 static bool stop_signal(int sig)
@@ -305,7 +308,7 @@ static void settle_all(struct st_state *s)
 {
 	for (size_t i = 0; i < s->nprocs; i++)
 		if (s->procs[i].alive)
-			st_settle(s, &s->procs[i]);
+			st_settle(s, &s->procs[i], false);
 }
 
 static void tick(struct tracer *t, bool *stop)
@@ -416,7 +419,7 @@ static int attach_one(struct tracer *t, pid_t pid)
 		    !ptrace(PTRACE_SEIZE, atoi(e->d_name), 0, (void *)(long)OPTS))
 			tid_add(&t->s, atoi(e->d_name), pi);
 	closedir(d);
-	st_snapshot(&t->s, p, 0);
+	st_snapshot(&t->s, p, true);
 	if (t->nperf < MAX_PERF)
 		t->perf[t->nperf++] = cb_perf_open_task(pid, NULL, 0);
 	fprintf(stderr, "cowbench stat: attached to %d (%s), %zu pages already shared\n",
