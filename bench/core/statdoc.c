@@ -314,6 +314,51 @@ static void print_row(FILE *out, json_t *ph)
 		(double)json_integer_value(json_object_get(ph, "copy_bytes")) / (1 << 20));
 }
 
+#define TABLE_PROCS 20
+
+static uint64_t cow_of(json_t *ph)
+{
+	return (uint64_t)(json_integer_value(json_object_get(ph, "copied")) +
+			  json_integer_value(json_object_get(ph, "reused")));
+}
+
+static json_t *rank_of;
+
+/* More COW faults first; equal ones in order of appearance. */
+static int by_faults(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint64_t cx = cow_of(json_array_get(rank_of, x)), cy = cow_of(json_array_get(rank_of, y));
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	return (x > y) - (x < y);
+}
+
+/* A big tree shows its TABLE_PROCS processes with the most COW faults, in
+ * order of appearance; the document has them all. */
+static void print_rows(FILE *out, json_t *phases)
+{
+	size_t n = json_array_size(phases) - 1;
+	size_t *ix = calloc(n ? n : 1, sizeof *ix);
+	bool *show = calloc(n ? n : 1, sizeof *show);
+	for (size_t i = 0; ix && i < n; i++)
+		ix[i] = i;
+	rank_of = phases;
+	if (ix)
+		qsort(ix, n, sizeof *ix, by_faults);
+	for (size_t i = 0; ix && show && i < n && i < TABLE_PROCS; i++)
+		show[ix[i]] = true;
+	for (size_t i = 0; show && i < n; i++)
+		if (show[i])
+			print_row(out, json_array_get(phases, i));
+	if (n > TABLE_PROCS)
+		fprintf(out, "  (%zu more processes with fewer COW faults: in the document)\n",
+			n - TABLE_PROCS);
+	print_row(out, json_array_get(phases, n));
+	free(ix);
+	free(show);
+}
+
 void st_print(struct st_state *s, json_t *w, FILE *out)
 {
 	json_t *rep = json_array_get(json_object_get(w, "reps"), 0);
@@ -326,10 +371,7 @@ void st_print(struct st_state *s, json_t *w, FILE *out)
 		(double)json_integer_value(json_object_get(total, "elapsed_ns")) / 1e9);
 	fprintf(out, "  %-20s %8s %8s %8s %6s %6s %10s %6s %5s %9s\n", "process", "shared",
 		"copied", "reused", "extra", "swapc", "faults-min", "maj", "forks", "copy-MiB");
-	size_t i;
-	json_t *ph;
-	json_array_foreach(phases, i, ph)
-		print_row(out, ph);
+	print_rows(out, phases);
 	fprintf(out, "  tlb:tlb_flush ");
 	cell(out, total, "tlb_flush_events", 1);
 	fprintf(out, "   TLB shootdown IPIs (system-wide)");
