@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "testutil.h"
+#include "outcomes.h"
 
 #define GUESTS 3
 #define WRITE_PAGES 128
@@ -57,6 +57,10 @@ static void check_rep(json_t *r, json_t *w, int rep)
 	json_t *last = tu_phase(w, rep, "last-mapper");
 	check_written(last, WRITE_PAGES);
 	assert_int_equal(tu_int(last, "extra_copies"), WRITE_PAGES);
+	tu_check_outcomes(last);
+	/* every extra copy is a KSM page's, where kpageflags can tell */
+	if (!json_object_get(json_object_get(last, "cause_limits"), "ksm"))
+		assert_int_equal(tu_cause(last, "ksm"), WRITE_PAGES);
 	assert_true(fabs(tu_metric(last, "regrown_bytes")) <= 16 * ps);
 	(void)r;
 }

@@ -7,12 +7,15 @@
  *   baseline-write       the same writes before the hog runs (S2 reuse)
  *   write-under-reclaim  the writes while the hog keeps the cgroup at its limit
  *   capacity             per-GiB costs of the policy for capacity planners
- * Per write, the worker reads its own PFN before and after: a copy is a
- * present page whose PFN changed, a swap-in is a page absent before.
+ * The harness tracks the worker's region and logs its faults in the phase
+ * under reclaim (CB_PHASE_MAY_RECLAIM): copies, extra copies and their
+ * causes, swap-ins and reclaim's refaults are the standard keys, exact,
+ * and the capacity figures derive from them.
  * Policy costs: a copy of a page the writer maps alone holds a page twice
  * (extra memory); if reclaim had already put the original in the swap
  * cache, writing it out is swap I/O for data nobody maps (extra swap I/O). */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,7 @@ enum op { OP_FILL, OP_READ, OP_FORK_EXIT, OP_WRITE, OP_EXIT };
 
 struct reply {
 	int err;
-	uint64_t pages, present, copies, copies_in_swapcache, swapins;
+	uint64_t pages;
 	uint64_t p50_ns, p99_ns, max_ns, total_ns;
 };
 
@@ -55,7 +58,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Times each page write alone; the PFN reads around it are not timed. */
+/* Times each page write alone. */
 static void write_pages(char *buf, size_t len, uint64_t tag, struct reply *r)
 {
 	size_t ps = cb_page_size(), n = len / ps;
@@ -65,19 +68,10 @@ static void write_pages(char *buf, size_t len, uint64_t tag, struct reply *r)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char *p = buf + i * ps;
-		uint64_t before = cb_pfn_of(p), t0 = cb_now_ns();
-		cb_fresh_write(p, tag);
+		uint64_t t0 = cb_now_ns();
+		cb_fresh_write(buf + i * ps, tag);
 		lat[i] = cb_now_ns() - t0;
-		uint64_t after = cb_pfn_of(p);
 		r->total_ns += lat[i];
-		r->present += before != 0;
-		if (before && after != before) {
-			r->copies++;
-			/* reclaim had already added the original to the swap cache */
-			r->copies_in_swapcache += cb_pfn_in_swapcache(before);
-		}
-		r->swapins += !before;
 	}
 	qsort(lat, n, sizeof *lat, cmp_u64);
 	r->pages = n;
@@ -220,11 +214,6 @@ static void latency_metrics(struct cb_ctx *c, const struct reply *r)
 	cb_phase_metric(c, "write_p50", (double)r->p50_ns, "ns");
 	cb_phase_metric(c, "write_p99", (double)r->p99_ns, "ns");
 	cb_phase_metric(c, "write_max", (double)r->max_ns, "ns");
-	cb_phase_metric(c, "writes_on_present_pages", (double)r->present, "pages");
-	cb_phase_metric(c, "present_pages_copied", (double)r->copies, "pages");
-	cb_phase_metric(c, "present_pages_copied_original_in_swapcache",
-			(double)r->copies_in_swapcache, "pages");
-	cb_phase_metric(c, "writes_swapping_in", (double)r->swapins, "pages");
 	cb_phase_metric(c, "swapcached", cb_swapcached_bytes() / 1024.0, "KiB");
 }
 
@@ -260,7 +249,9 @@ static int write_phase(struct cb_ctx *c, struct reclaim *s, const char *name,
 	for (size_t i = 0; i < 3; i++)
 		if (cb_cgroup_stat(keys[i], &before[i]))
 			before[i] = UINT64_MAX;
-	cb_phase_begin(c, name);
+	/* With the hog running, reclaim takes the worker's pages away and
+	 * faults bring them back: only the fault log tells those from copies. */
+	cb_phase_begin_opts(c, name, s->hogger > 0 ? CB_PHASE_MAY_RECLAIM : 0);
 	if (s->hogger > 0)
 		kill(s->hogger, SIGCONT);
 	int rc = ask(c, s, OP_WRITE, r);
@@ -272,20 +263,34 @@ static int write_phase(struct cb_ctx *c, struct reclaim *s, const char *name,
 	return rc;
 }
 
-/* Costs per GiB the worker writes: memory held twice by copies a sole
- * mapper did not need, and swap traffic (in + out, worker and hog). */
-static void capacity(struct cb_ctx *c, struct reclaim *s, const struct reply *r)
+/* A standard key of write-under-reclaim as a per-GiB cost, or a reason. */
+static void per_gib(struct cb_ctx *c, struct reclaim *s, const char *metric, double pages,
+		    const char *from)
+{
+	double gib = (double)s->len / (1 << 30), mib = 1 << 20, ps = (double)cb_page_size();
+	if (isnan(pages))
+		cb_phase_unavailable(c, metric, "write-under-reclaim has no %s (see its "
+				     "unavailable)", from);
+	else
+		cb_phase_metric(c, metric, pages * ps / mib / gib, "MiB/GiB");
+}
+
+/* Costs per GiB the worker writes, from the standard keys of the phase
+ * under reclaim: memory held twice by copies a sole mapper did not need,
+ * swap writes of originals a copy left in the swap cache (data nobody maps
+ * any more), and all swap traffic (in + out, worker and hog). */
+static void capacity(struct cb_ctx *c, struct reclaim *s)
 {
 	const char *ph = "write-under-reclaim";
-	double gib = (double)s->len / (1 << 30), mib = 1 << 20, ps = (double)cb_page_size();
+	double extra = cb_phase_value(c, ph, "extra_copies");
+	double left = cb_phase_value(c, ph, "swapcache_leftover_pages");
 	double swapio = cb_phase_value(c, ph, "counters.pswpin") +
 			cb_phase_value(c, ph, "counters.pswpout");
+	cb_track_clear(c); /* a summary, not a phase of writes */
 	cb_phase_begin(c, "capacity");
-	cb_phase_metric(c, "extra_memory", r->copies * ps / mib / gib, "MiB/GiB");
-	/* A copied page whose original reclaim already put in the swap cache
-	 * cost a swap write for data nobody maps any more. */
-	cb_phase_metric(c, "extra_swap_io", r->copies_in_swapcache * ps / mib / gib, "MiB/GiB");
-	cb_phase_metric(c, "swap_io_total", swapio * ps / mib / gib, "MiB/GiB");
+	per_gib(c, s, "extra_memory", extra, "extra_copies");
+	per_gib(c, s, "extra_swap_io", left, "swapcache_leftover_pages");
+	per_gib(c, s, "swap_io_total", swapio, "pswpin/pswpout counters");
 	cb_phase_end(c);
 }
 
@@ -300,13 +305,9 @@ static int run(struct cb_ctx *c)
 		return -1;
 	if (read(s->hog_ready, &x, 1) != 1)
 		return cb_fail_child(c, "hog", s->hogger);
-	/* Pages reclaimed and faulted back within the phase get new PFNs,
-	 * which the phase tracker cannot tell from copies: the worker's
-	 * per-write PFN check attributes this phase (metrics). */
-	cb_track_clear(c);
 	if (write_phase(c, s, "write-under-reclaim", &r))
 		return -1;
-	capacity(c, s, &r);
+	capacity(c, s);
 	return 0;
 }
 

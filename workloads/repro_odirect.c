@@ -44,6 +44,7 @@ struct odio {
 	size_t pages, ahead_n, ahead_size, ahead_span;
 	aio_context_t ctx;
 	uint64_t salt, tag;
+	bool rmw; /* the write is page[last]++: a load, then a store */
 };
 
 struct odio_totals {
@@ -59,6 +60,25 @@ static const struct cb_opt opts[] = {
 	  .help = "bytes of each read queued ahead" },
 	{ .name = "dir", .type = CB_OPT_DIR, .def = "auto",
 	  .help = "directory of the O_DIRECT file (auto: /data when mounted, else /var/tmp)" },
+	CB_OPT_END
+};
+
+/* The 2022 thread's application does page[4095]++ while the read is in
+ * flight: the load faults the swapped-out page back read-only from the swap
+ * cache, the store then faults again and (without the exclusive bit)
+ * copies. A plain store takes a single write fault that reuses. */
+static const struct cb_opt swapout_opts[] = {
+	{ .name = "iterations", .type = CB_OPT_U64, .def = "200", .min = 1, .max = 10000000,
+	  .help = "race attempts (one page each)" },
+	{ .name = "ahead", .type = CB_OPT_U64, .def = "4", .min = 0, .max = 64,
+	  .help = "O_DIRECT reads queued ahead of the measured one (widen the window)" },
+	{ .name = "ahead-size", .type = CB_OPT_SIZE, .def = "64K", .min = 4096, .max = 1u << 24,
+	  .help = "bytes of each read queued ahead" },
+	{ .name = "dir", .type = CB_OPT_DIR, .def = "auto",
+	  .help = "directory of the O_DIRECT file (auto: /data when mounted, else /var/tmp)" },
+	{ .name = "access", .type = CB_OPT_ENUM, .def = "rmw", .choices = "rmw|store|both",
+	  .help = "how the other half is written after the swap-out: rmw (page[last]++, a load "
+		  "then a store, as in the thread), store (a plain store), both (one phase each)" },
 	CB_OPT_END
 };
 
@@ -278,7 +298,15 @@ static int attempt(struct cb_ctx *c, struct odio *o, size_t i, struct odio_total
 	if (event(c, o, page, &child, &release))
 		snprintf(why, whylen, "event: %s", strerror(errno));
 	t->unmapped += cb_pfn_of(page) == 0; /* pageout took the page out of the PTE */
-	fresh_fill(page + ps / 2, ps / 2, ++o->tag);
+	if (o->rmw) {
+		volatile uint8_t *last = (uint8_t *)page + ps - 1;
+		uint8_t v = *last; /* read fault: swap-in, mapped read-only */
+		*last = (uint8_t)(v + 1); /* write fault on the swapped-in page */
+		cb_written(page);
+	} else {
+		fresh_fill(page + ps / 2, ps / 2, ++o->tag);
+		cb_written(page);
+	}
 	uint64_t pfn1 = cb_pfn_of(page);
 	bool done = false;
 	long res = 0, left = (long)o->ahead_n + 1;
@@ -307,14 +335,13 @@ static int attempt(struct cb_ctx *c, struct odio *o, size_t i, struct odio_total
 
 static const char *const phase_names[] = { "fork-write", "clear-refs-write", "pageout-write" };
 
-static int run(struct cb_ctx *c)
+static int race_phase(struct cb_ctx *c, struct odio *o, const char *name)
 {
-	struct odio *o = cb_priv(c);
 	struct odio_totals t = { 0 };
 	char why[256] = "";
-	cb_note(c, "read", "%u B O_DIRECT (Linux AIO) into the first half of a page, %zu reads "
-		"of %zu B queued ahead", READ_LEN, o->ahead_n, o->ahead_size);
-	cb_phase_begin(c, phase_names[o->ev]);
+	/* MADV_PAGEOUT inside the phase: the fault log tells a swap-in's
+	 * copy from a refault. */
+	cb_phase_begin_opts(c, name, o->ev == OD_PAGEOUT ? CB_PHASE_MAY_RECLAIM : 0);
 	uint64_t t0 = cb_now_ns();
 	for (size_t i = 0; i < o->pages; i++)
 		if (attempt(c, o, i, &t, why, sizeof why))
@@ -330,6 +357,26 @@ static int run(struct cb_ctx *c)
 		cb_phase_metric(c, "paged_out", (double)t.unmapped, "iterations");
 	cb_phase_end(c);
 	return why[0] ? cb_fail(c, "iteration %llu: %s", (unsigned long long)t.iterations, why) : 0;
+}
+
+static int run(struct cb_ctx *c)
+{
+	struct odio *o = cb_priv(c);
+	cb_note(c, "read", "%u B O_DIRECT (Linux AIO) into the first half of a page, %zu reads "
+		"of %zu B queued ahead", READ_LEN, o->ahead_n, o->ahead_size);
+	if (o->ev != OD_PAGEOUT)
+		return race_phase(c, o, phase_names[o->ev]);
+	const char *access = cb_opt_str(c, "access");
+	int rc = 0;
+	if (strcmp(access, "store")) {
+		o->rmw = true;
+		cb_note(c, "access", "%s", access);
+		rc = race_phase(c, o, "pageout-rmw");
+	}
+	o->rmw = false;
+	if (!rc && strcmp(access, "rmw"))
+		rc = race_phase(c, o, "pageout-write");
+	return rc;
 }
 
 static void teardown(struct cb_ctx *c)
@@ -384,9 +431,9 @@ const struct cb_workload cb_wl_repro_swapout_odirect = {
 	.name = "repro:swapout-odirect",
 	.suite = CB_SUITE_REPRO,
 	.summary = "2022 race: O_DIRECT read in flight, MADV_PAGEOUT swaps the page out, the "
-		   "other half is written",
+		   "process does page[last]++ (or a plain store: -o access=store|both)",
 	.scenarios = "S7d",
-	.opts = opts,
+	.opts = swapout_opts,
 	.needs = CB_NEED_ROOT | CB_NEED_PAGEOUT,
 	.priv_size = sizeof(struct odio),
 	.setup = setup_pageout,

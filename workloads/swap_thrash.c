@@ -172,7 +172,9 @@ static void metrics(struct cb_ctx *c, const struct reply *r, bool samples)
 static int phase(struct cb_ctx *c, struct swap_thrash *s, const char *name, struct cmd m)
 {
 	struct reply r;
-	cb_phase_begin(c, name);
+	/* Under a cgroup limit reclaim takes tracked pages away in any phase:
+	 * the fault log tells their refaults from copies. */
+	cb_phase_begin_opts(c, name, s->cgroup ? CB_PHASE_MAY_RECLAIM : 0);
 	int rc = ask(c, s, m, &r);
 	if (!rc)
 		metrics(c, &r, m.op != OP_PAGEOUT);
@@ -268,7 +270,7 @@ static int s3(struct cb_ctx *c, struct swap_thrash *s)
 		/* Bring the window back first so the phase starts from known PFNs. */
 		if (ask(c, s, cmd(OP_READ, w, w), &r))
 			return -1;
-		cb_phase_begin(c, "S3b-pageout-write");
+		cb_phase_begin_opts(c, "S3b-pageout-write", CB_PHASE_MAY_RECLAIM);
 		/* The write must meet pages at rest in the swap cache: a page
 		 * still under swap writeback holds an extra reference and is
 		 * copied on every kernel (S3b is about the reuse decision). */
@@ -293,16 +295,13 @@ static int s3(struct cb_ctx *c, struct swap_thrash *s)
 	}
 	if (!s->cgroup && ask(c, s, cmd(OP_PAGEOUT, w, w), &r))
 		return -1;
-	cb_phase_begin(c, "S3b-write");
+	/* The pages were swapped before the phase: their outcomes are the
+	 * swapin_* keys (exact with the fault log, else unavailable with the
+	 * reason), never a PFN change. */
+	cb_phase_begin_opts(c, "S3b-write", CB_PHASE_MAY_RECLAIM);
 	int rc = ask(c, s, cmd(OP_WRITE, w, w), &r);
 	if (!rc)
 		metrics(c, &r, true);
-	static const char *const keys[] = { "copied", "extra_copies",
-					    "necessary_copies", "copy_bytes" };
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-		cb_phase_unavailable(c, keys[i], "the swapped-out page was freed (%s): a "
-				     "direct write swap-in has no earlier PFN to compare; see "
-				     "swapped_in", s->cgroup ? "cgroup reclaim" : "zram has no swap cache");
 	cb_phase_end(c);
 	return rc;
 }

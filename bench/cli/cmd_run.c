@@ -16,6 +16,10 @@ static const struct cb_opt run_opts[] = {
 	  .help = "extra perf event (libpfm4 name or sys:tracepoint; repeatable)" },
 	{ .name = "timeout", .type = CB_OPT_U64, .def = "600", .min = 0, .max = 86400,
 	  .help = "watchdog: abort (and restore) when one repetition takes longer (0: off)" },
+	{ .name = "faultlog", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
+	  .help = "log every fault on tracked pages in every phase (x86 fault tracepoint; "
+		  "costs time per fault): exact copy/reuse/refault outcomes everywhere, not only "
+		  "in phases that may reclaim" },
 	{ .name = "force", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
 	  .help = "allow sizes beyond the safe share of memory" },
 	{ .name = "help", .type = CB_OPT_BOOL, .help = "show this help", .shortopt = 'h',
@@ -33,6 +37,7 @@ static int cmd_run(struct cb_cmdline *cl)
 	o.events = cl->multi[opt_i(run_opts, "event")];
 	o.nevents = cl->nmulti[opt_i(run_opts, "event")];
 	o.force = cl->vals[opt_i(run_opts, "force")].b;
+	o.faultlog = cl->vals[opt_i(run_opts, "faultlog")].b;
 	o.timeout = (unsigned)cl->vals[opt_i(run_opts, "timeout")].u;
 	cli_fingerprint_hooks(&o);
 	int io = opt_i(run_opts, "out");

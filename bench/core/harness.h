@@ -14,6 +14,7 @@
 #define CB_MAX_REGIONS 64
 
 struct cb_perf;
+struct cb_faultlog;
 
 struct cb_ctx {
 	const struct cb_workload *w;
@@ -23,6 +24,11 @@ struct cb_ctx {
 	struct cb_region regions[CB_MAX_REGIONS];
 	int nregions;
 	struct cb_track_snap before;
+	struct cb_region pinned[CB_MAX_REGIONS]; /* cb_track_pinned */
+	int npinned;
+	struct cb_faultlog *fl; /* the current phase's fault log, or NULL */
+	char fl_why[200];       /* why the phase has none, when it wanted one */
+	bool fl_wanted;
 	json_t *counters_before;
 	struct cb_perf *perf;
 	uint64_t t0;
@@ -63,6 +69,7 @@ const char *cb_perf_why(struct cb_perf *p, const char *name);
 void cb_perf_close(struct cb_perf *p);
 json_t *cb_perf_probe_all(void);
 int cb_tracepoint_id(const char *sys, const char *name, char *why, size_t whylen);
+int cb_perf_event_known(const char *name, char *why, size_t len);
 
 /* env.c */
 const char *cb_era_by_version(const char *release);
@@ -98,6 +105,9 @@ const char *cb_swap_kind_used(char *name, size_t len);
 int cb_tracefs_ensure(void);
 
 /* phase.c */
+/* `run --faultlog`: log faults in every phase, not only those that
+ * declare CB_PHASE_MAY_RECLAIM. */
+void cb_phase_faultlog_all(bool on);
 void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *vals, int rep,
 		 struct cb_perf *perf);
 json_t *cb_ctx_finish(struct cb_ctx *c);
@@ -114,6 +124,7 @@ int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen);
 char *cb_result_default_path(json_t *env);
 json_t *cb_result_new(json_t *env);
 void cb_result_print_table(json_t *workload, FILE *out);
+void cb_result_print_legend(json_t *workload, FILE *out);
 json_t *cb_result_summary(json_t *reps);
 
 #endif

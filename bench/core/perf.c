@@ -105,6 +105,36 @@ static int encode(const char *name, struct perf_event_attr *a, char *why, size_t
 	return 0;
 }
 
+/* Whether an event name means something here: 1 when libpfm4 or tracefs
+ * knows it (it may still fail to open: no PMU, no permission), 0 when
+ * neither does (bad input), -1 when it cannot be told (tracefs missing). */
+int cb_perf_event_known(const char *name, char *why, size_t len)
+{
+	struct perf_event_attr a;
+	if (!encode(name, &a, why, len))
+		return 1;
+	const char *colon = strchr(name, ':');
+	if (colon && !strchr(colon + 1, ':')) {
+		if (strstr(why, "tracefs not mounted"))
+			return -1;
+		/* "sys:name" unknown to tracefs: libpfm4 may still know it. */
+		char pwhy[160];
+		if (pfm_ready(pwhy, sizeof pwhy)) {
+			pfm_perf_encode_arg_t arg = { 0 };
+			arg.attr = &a;
+			arg.size = sizeof arg;
+			if (pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT,
+						      &arg) == PFM_SUCCESS)
+				return 1;
+		}
+		snprintf(why, len, "neither a tracepoint in tracefs nor an event libpfm4 knows");
+		return 0;
+	}
+	if (strstr(why, "libpfm4 cannot encode"))
+		snprintf(why, len, "libpfm4 does not know it and it is no sys:tracepoint name");
+	return strstr(why, "libpfm4:") == why ? -1 : 0;
+}
+
 static void add_event(struct cb_perf *p, const char *name, pid_t pid)
 {
 	if (p->n >= MAX_EVENTS)

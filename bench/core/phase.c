@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "faultlog.h"
 #include "harness.h"
 
 void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *vals, int rep,
@@ -25,6 +26,16 @@ void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *va
 	c->phases = json_array();
 	c->notes = json_object();
 	c->placement = json_array();
+	/* Before the workload forks anything: its children share the bits. */
+	cb_written_init();
+	cb_written_regions(NULL, 0);
+}
+
+static bool faultlog_all;
+
+void cb_phase_faultlog_all(bool on)
+{
+	faultlog_all = on;
 }
 
 json_t *cb_ctx_finish(struct cb_ctx *c)
@@ -44,6 +55,16 @@ json_t *cb_ctx_finish(struct cb_ctx *c)
 void cb_track_clear(struct cb_ctx *c)
 {
 	c->nregions = 0;
+	c->npinned = 0;
+	cb_written_regions(NULL, 0);
+}
+
+int cb_track_pinned(struct cb_ctx *c, const void *addr, size_t len)
+{
+	if (c->npinned >= CB_MAX_REGIONS)
+		return cb_fail(c, "cb_track_pinned: more than %d ranges", CB_MAX_REGIONS);
+	c->pinned[c->npinned++] = (struct cb_region){ 0, (uintptr_t)addr, len };
+	return 0;
 }
 
 int cb_track(struct cb_ctx *c, pid_t pid, const void *addr, size_t len)
@@ -52,6 +73,7 @@ int cb_track(struct cb_ctx *c, pid_t pid, const void *addr, size_t len)
 	if (c->nregions >= CB_MAX_REGIONS || ((uintptr_t)addr % ps) || (len % ps))
 		return cb_fail(c, "cb_track: bad region %p+%zu", addr, len);
 	c->regions[c->nregions++] = (struct cb_region){ pid, (uintptr_t)addr, len };
+	cb_written_regions(c->regions, c->nregions);
 	return 0;
 }
 
@@ -65,6 +87,10 @@ static json_t *phase_object(const char *name)
 	json_t *p = json_pack("{s:s}", "name", name);
 	for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
 		json_object_set_new(p, k->name, json_null());
+	static const char *const objs[] = { "extra_by_cause", "outcome_method", "outcome_exact",
+					    "cause_limits" };
+	for (size_t i = 0; i < sizeof objs / sizeof *objs; i++)
+		json_object_set_new(p, objs[i], json_null());
 	json_object_set_new(p, "counters", json_object());
 	json_object_set_new(p, "metrics", json_object());
 	json_object_set_new(p, "unavailable", json_object());
@@ -72,18 +98,58 @@ static json_t *phase_object(const char *name)
 	return p;
 }
 
-int cb_phase_begin(struct cb_ctx *c, const char *name)
+/* The fault log of one phase: one ring per tracked task per CPU, only
+ * faults on the tracked ranges. Opened before the snapshot (opening takes
+ * time), enabled after it. */
+static void faultlog_open(struct cb_ctx *c)
+{
+	pid_t pids[CB_MAX_REGIONS];
+	struct cb_fl_range r[CB_MAX_REGIONS];
+	int np = 0;
+	size_t pages = 0;
+	for (int i = 0; i < c->nregions; i++) {
+		r[i] = (struct cb_fl_range){ c->regions[i].pid, c->regions[i].addr,
+					     c->regions[i].addr + c->regions[i].len };
+		pages += c->regions[i].len / cb_page_size();
+		int k = 0;
+		while (k < np && pids[k] != c->regions[i].pid)
+			k++;
+		if (k == np)
+			pids[np++] = c->regions[i].pid;
+	}
+	/* ~3 faults and 2 allocations per page is the worst seen (swap-in,
+	 * write fault, copy); twice that for slack. */
+	c->fl = cb_faultlog_open(pids, np, r, c->nregions, CB_FL_WITH_ALLOCS, pages * 10,
+				 c->fl_why, sizeof c->fl_why);
+}
+
+int cb_phase_begin_opts(struct cb_ctx *c, const char *name, unsigned flags)
 {
 	if (c->in_phase)
 		cb_phase_end(c);
 	c->phase = phase_object(name);
 	c->in_phase = true;
 	cb_track_free(&c->before);
+	c->fl_why[0] = 0;
+	c->fl_wanted = c->nregions && (faultlog_all || (flags & CB_PHASE_MAY_RECLAIM));
+	if (c->fl_wanted)
+		faultlog_open(c);
+	cb_written_clear();
 	if (c->nregions && cb_track_snapshot(c->regions, c->nregions, &c->before))
 		c->before.pfn_ok = false;
 	c->counters_before = cb_counters_snapshot(c->perf);
+	if (c->fl && cb_faultlog_enable(c->fl)) {
+		snprintf(c->fl_why, sizeof c->fl_why, "cannot enable the fault log");
+		cb_faultlog_close(c->fl);
+		c->fl = NULL;
+	}
 	c->t0 = cb_now_ns();
 	return 0;
+}
+
+int cb_phase_begin(struct cb_ctx *c, const char *name)
+{
+	return cb_phase_begin_opts(c, name, 0);
 }
 
 static void set_u(json_t *p, const char *k, uint64_t v)
@@ -96,39 +162,166 @@ static void unavailable(json_t *p, const char *key, const char *why)
 	json_object_set_new(json_object_get(p, "unavailable"), key, json_string(why));
 }
 
-static void fill_tracker(struct cb_ctx *c, json_t *p)
+static void tracker_unavailable(json_t *p, const char *why)
+{
+	for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+		if (k->flags & CB_KEYF_TRACKER)
+			unavailable(p, k->name, why);
+	unavailable(p, "extra_by_cause", why);
+	unavailable(p, "outcome_exact", why);
+}
+
+/* The log's events of the phase; NULL when there is no log. */
+static const struct cb_fl_event *faultlog_take(struct cb_ctx *c, json_t *p, size_t *n,
+						uint64_t *lost)
+{
+	*n = 0;
+	*lost = 0;
+	if (!c->fl)
+		return NULL;
+	const struct cb_fl_event *ev;
+	*n = cb_faultlog_drain(c->fl, &ev, lost);
+	uint64_t faults = 0;
+	for (size_t i = 0; i < *n; i++)
+		faults += ev[i].kind == CB_FL_FAULT;
+	json_object_set_new(p, "faultlog", json_pack("{s:I, s:I, s:I}", "faults",
+		(json_int_t)faults, "allocs", (json_int_t)(*n - faults), "lost", (json_int_t)*lost));
+	return ev;
+}
+
+static void set_counts(json_t *p, const struct cb_track_totals *t)
+{
+	size_t ps = cb_page_size();
+	set_u(p, "written", t->written);
+	set_u(p, "copied", t->copied);
+	set_u(p, "reused", t->reused);
+	set_u(p, "extra_copies", t->extra_copies);
+	set_u(p, "necessary_copies", t->necessary_copies);
+	set_u(p, "swapped_in", t->swapped_in);
+	set_u(p, "swapcache_leftover_pages", t->swapcache_leftover);
+	set_u(p, "swapcache_leftover_bytes", t->swapcache_leftover * ps);
+	set_u(p, "copy_bytes", (t->copied + t->swapin_copied) * ps);
+	json_t *bc = json_object();
+	for (int k = 0; k < CB_CAUSE_N; k++)
+		json_object_set_new(bc, cb_cause_names[k], json_integer((json_int_t)t->by_cause[k]));
+	json_object_set_new(p, "extra_by_cause", bc);
+	json_object_set_new(p, "tracker", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		"present_before", (json_int_t)t->present_before,
+		"swapped_before", (json_int_t)t->swapped_before,
+		"ksm_before", (json_int_t)t->ksm_before, "thp_before", (json_int_t)t->thp_before,
+		"swapcache_after", (json_int_t)t->swapcache_after,
+		"unmapped_after", (json_int_t)t->unmapped_after));
+}
+
+static void why_append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void why_append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t at = strlen(buf);
+	if (at && at + 2 < len)
+		at += (size_t)snprintf(buf + at, len - at, "; ");
+	va_list ap;
+	va_start(ap, fmt);
+	if (at < len)
+		vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+}
+
+/* Swap-ins and refaults the PFN tracker alone cannot decide. */
+static void pfn_limits(json_t *p, const struct cb_track_totals *t, uint64_t swapout,
+		       char *why, size_t len)
+{
+	if (t->swapin_unknown) {
+		char w[200];
+		snprintf(w, sizeof w, "%llu written pages were swapped in: without the fault log "
+			 "(run --faultlog) a copy after a swap-in has no earlier frame to compare",
+			 (unsigned long long)t->swapin_unknown);
+		unavailable(p, "swapin_copied", w);
+		unavailable(p, "swapin_reused", w);
+		why_append(why, len, "%s", w);
+	} else {
+		set_u(p, "swapin_copied", 0);
+		set_u(p, "swapin_reused", 0);
+	}
+	if (swapout) {
+		char w[240];
+		snprintf(w, sizeof w, "reclaim swapped out %llu pages (system-wide) during the phase: "
+			 "a page reclaimed and faulted back looks like a copy without the fault log",
+			 (unsigned long long)swapout);
+		unavailable(p, "refaulted", w);
+		why_append(why, len, "%s", w);
+	} else {
+		set_u(p, "refaulted", 0);
+	}
+}
+
+static void set_outcome(struct cb_ctx *c, json_t *p, const struct cb_track_totals *t,
+			uint64_t lost, json_t *d)
+{
+	char why[600] = "";
+	bool log = c->fl != NULL;
+	json_object_set_new(p, "outcome_method", json_string(log ? "faultlog" : "pfn"));
+	if (log) {
+		set_u(p, "swapin_copied", t->swapin_copied);
+		set_u(p, "swapin_reused", t->swapin_reused);
+		set_u(p, "refaulted", t->refaulted);
+	} else {
+		json_t *so = json_object_get(d, "pswpout");
+		pfn_limits(p, t, json_is_integer(so) ? (uint64_t)json_integer_value(so) : 0, why,
+			   sizeof why);
+	}
+	if (c->fl_wanted && !log)
+		why_append(why, sizeof why, "fault log unavailable: %s", c->fl_why);
+	if (lost)
+		why_append(why, sizeof why, "the fault log lost %llu records (ring full)",
+			   (unsigned long long)lost);
+	if (t->unresolved)
+		why_append(why, sizeof why, "%llu written pages without a decidable outcome: %s",
+			   (unsigned long long)t->unresolved, t->why_unresolved);
+	json_object_set_new(p, "outcome_exact", json_boolean(!why[0]));
+	if (why[0])
+		unavailable(p, "outcome_exact", why);
+	json_t *lim = json_object();
+	if (!cb_track_ksm_flag_ok())
+		json_object_set_new(lim, "ksm", json_string(
+			"kpageflags marks every anonymous page KSM on this kernel: only a page "
+			"sharing its frame with another tracked page counts as KSM, a KSM page "
+			"with one mapper counts as other"));
+	json_object_set_new(p, "cause_limits", lim);
+	if (log)
+		json_object_set_new(p, "faultlog_crosscheck", json_pack("{s:I, s:I}",
+			"copies_confirmed", (json_int_t)t->log_confirmed,
+			"copies_unexplained", (json_int_t)t->log_disagree));
+}
+
+static void fill_tracker(struct cb_ctx *c, json_t *p, json_t *d)
 {
 	set_u(p, "pages", c->before.n);
-	if (!c->nregions)
+	size_t nev;
+	uint64_t lost;
+	const struct cb_fl_event *ev = faultlog_take(c, p, &nev, &lost);
+	if (!c->nregions) {
+		tracker_unavailable(p, "no pages tracked in this phase");
 		return;
+	}
 	struct cb_track_snap after;
 	int rc = cb_track_snapshot(c->regions, c->nregions, &after);
 	if (rc || !c->before.pfn_ok || !after.pfn_ok) {
 		const char *why = c->before.why[0] ? c->before.why : after.why;
-		for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
-			if (k->flags & CB_KEYF_TRACKER)
-				unavailable(p, k->name, why[0] ? why : "page tracker failed");
+		tracker_unavailable(p, why[0] ? why : "page tracker failed");
 		json_object_set_new(p, "pfn_tracking", json_false());
 		cb_track_free(&after);
 		return;
 	}
+	struct cb_classify_in in = {
+		.r = c->regions, .nr = c->nregions, .pinned = c->pinned, .npinned = c->npinned,
+		.all_written = !cb_written_covers(c->before.n), .ev = ev, .nev = nev,
+		.ksm_flag_ok = cb_track_ksm_flag_ok(),
+	};
 	struct cb_track_totals t;
-	cb_track_compare(&c->before, &after, &t);
-	size_t ps = cb_page_size();
-	set_u(p, "copied", t.copied);
-	set_u(p, "reused", t.reused);
-	set_u(p, "extra_copies", t.extra_copies);
-	set_u(p, "necessary_copies", t.necessary_copies);
-	set_u(p, "swapped_in", t.swapped_in);
-	set_u(p, "swapcache_leftover_pages", t.swapcache_leftover);
-	set_u(p, "swapcache_leftover_bytes", t.swapcache_leftover * ps);
-	set_u(p, "copy_bytes", t.copied * ps);
-	json_object_set_new(p, "tracker", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
-		"present_before", (json_int_t)t.present_before,
-		"swapped_before", (json_int_t)t.swapped_before,
-		"ksm_before", (json_int_t)t.ksm_before, "thp_before", (json_int_t)t.thp_before,
-		"swapcache_after", (json_int_t)t.swapcache_after,
-		"unmapped_after", (json_int_t)t.unmapped_after));
+	cb_track_classify(&c->before, &after, &in, &t);
+	set_counts(p, &t);
+	set_outcome(c, p, &t, lost, d);
 	json_object_set_new(p, "pfn_tracking", json_true());
 	cb_track_free(&after);
 }
@@ -193,6 +386,9 @@ int cb_phase_end(struct cb_ctx *c)
 	if (!c->in_phase)
 		return -1;
 	uint64_t t1 = cb_now_ns();
+	/* The log stops with the clock: draining it is not the phase's work. */
+	if (c->fl)
+		cb_faultlog_disable(c->fl);
 	json_t *after = cb_counters_snapshot(c->perf);
 	json_t *p = c->phase;
 	json_t *d = cb_counters_delta(c->counters_before, after);
@@ -200,13 +396,21 @@ int cb_phase_end(struct cb_ctx *c)
 	json_decref(c->counters_before);
 	c->counters_before = NULL;
 	set_u(p, "elapsed_ns", t1 - c->t0);
-	fill_tracker(c, p);
+	fill_tracker(c, p, d);
+	cb_faultlog_close(c->fl);
+	c->fl = NULL;
 	fill_counters(c, p, d);
 	null_unavailable(p);
 	json_t *ops = json_object_get(p, "ops");
+	if (json_is_null(ops))
+		ops = NULL;
 	if (json_is_integer(ops) && json_integer_value(ops) > 0)
 		json_object_set_new(p, "ns_per_op", json_real((double)(t1 - c->t0) /
 							     (double)json_integer_value(ops)));
+	else
+		unavailable(p, "ns_per_op", "the workload counts no operations in this phase");
+	if (!ops)
+		unavailable(p, "ops", "the workload counts no operations in this phase");
 	json_array_append_new(c->phases, p);
 	c->phase = NULL;
 	c->in_phase = false;
@@ -234,6 +438,8 @@ void cb_phase_skip(struct cb_ctx *c, const char *name, const char *fmt, ...)
 	va_end(ap);
 	/* Skipping the phase being measured drops what it measured so far. */
 	if (c->in_phase && !strcmp(json_string_value(json_object_get(c->phase, "name")), name)) {
+		cb_faultlog_close(c->fl);
+		c->fl = NULL;
 		json_decref(c->phase);
 		json_decref(c->counters_before);
 		c->phase = c->counters_before = NULL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tracker.h"
 
 json_t *cb_result_new(json_t *env)
 {
@@ -110,6 +111,33 @@ static json_t *distribution(json_t *reps, const char *phase, const char *key)
 			 "n", n);
 }
 
+/* Median of extra_by_cause.<cause> of one phase over repetitions. */
+static json_t *cause_distribution(json_t *reps, const char *phase)
+{
+	json_t *out = json_object();
+	for (int k = 0; k < CB_CAUSE_N; k++) {
+		double v[1024];
+		int n = 0;
+		size_t i, j;
+		json_t *rep, *ph;
+		json_array_foreach(reps, i, rep)
+			json_array_foreach(json_object_get(rep, "phases"), j, ph) {
+				const char *name = json_string_value(json_object_get(ph, "name"));
+				json_t *x = json_object_get(json_object_get(ph, "extra_by_cause"),
+							    cb_cause_names[k]);
+				if (n < 1024 && name && !strcmp(name, phase) && json_is_number(x))
+					v[n++] = json_number_value(x);
+			}
+		if (!n)
+			continue;
+		qsort(v, (size_t)n, sizeof *v, cmp_double);
+		double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		json_object_set_new(out, cb_cause_names[k], json_pack("{s:f, s:f, s:f, s:i}",
+			"median", med, "min", v[0], "max", v[n - 1], "n", n));
+	}
+	return out;
+}
+
 json_t *cb_result_summary(json_t *reps)
 {
 	json_t *out = json_object();
@@ -125,6 +153,7 @@ json_t *cb_result_summary(json_t *reps)
 				if (k->flags & CB_KEYF_SUMMARY)
 					json_object_set_new(s, k->name,
 							    distribution(reps, name, k->name));
+			json_object_set_new(s, "extra_by_cause", cause_distribution(reps, name));
 			json_object_set_new(out, name, s);
 		}
 	}
@@ -220,4 +249,89 @@ void cb_result_print_table(json_t *w, FILE *out)
 		fprintf(out, " %9.2f\n", json_number_value(json_object_get(el, "median")) / 1e6);
 	}
 	skipped_reps(w, out);
+	cb_result_print_legend(w, out);
+}
+
+static double med(json_t *s, const char *key)
+{
+	json_t *d = json_object_get(s, key);
+	return json_is_object(d) ? json_number_value(json_object_get(d, "median")) : NAN;
+}
+
+/* "S3a-write: written 1024 = reused 436 + swapin-reused 548 + refaulted 39;
+ * extra 0" plus the causes of the extra copies, medians over reps. */
+static void legend_line(const char *name, json_t *s, FILE *out)
+{
+	static const char *const parts[][2] = {
+		{ "copied", "copied" }, { "reused", "reused" }, { "swapin_copied", "swapin-copied" },
+		{ "swapin_reused", "swapin-reused" }, { "refaulted", "refaulted" } };
+	double w = med(s, "written"), extra = med(s, "extra_copies");
+	bool odd = med(s, "swapin_copied") > 0 || med(s, "swapin_reused") > 0 ||
+		   med(s, "refaulted") > 0;
+	if (isnan(w) || (!odd && !(extra > 0)))
+		return;
+	fprintf(out, "    %s: written %.0f =", name, w);
+	const char *sep = "";
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+		double v = med(s, parts[i][0]);
+		if (v > 0 || (i < 2 && !isnan(v))) {
+			fprintf(out, "%s %s %.0f", sep, parts[i][1], v);
+			sep = " +";
+		}
+	}
+	fprintf(out, "; extra %.0f", isnan(extra) ? 0 : extra);
+	json_t *bc = json_object_get(s, "extra_by_cause");
+	sep = " by cause:";
+	for (int k = 0; extra > 0 && k < CB_CAUSE_N; k++) {
+		double v = med(bc, cb_cause_names[k]);
+		if (v > 0) {
+			fprintf(out, "%s %s %.0f", sep, cb_cause_names[k], v);
+			sep = ",";
+		}
+	}
+	fputc('\n', out);
+}
+
+/* Why an outcome was not exact, once per phase (the first rep that says). */
+static void inexact_lines(json_t *w, FILE *out)
+{
+	json_t *seen = json_object();
+	size_t i, j;
+	json_t *rep, *ph;
+	json_array_foreach(json_object_get(w, "reps"), i, rep)
+		json_array_foreach(json_object_get(rep, "phases"), j, ph) {
+			const char *name = json_string_value(json_object_get(ph, "name"));
+			json_t *why = json_object_get(json_object_get(ph, "unavailable"),
+						      "outcome_exact");
+			if (!json_is_false(json_object_get(ph, "outcome_exact")) || !name ||
+			    json_object_get(seen, name))
+				continue;
+			json_object_set_new(seen, name, json_true());
+			fprintf(out, "    %s: outcome not exact (rep %zu): %s\n", name, i,
+				json_string_value(why));
+		}
+	json_decref(seen);
+}
+
+/* Perf events named with -e (or standard ones) that exist but did not
+ * open here: printed, not only buried in the document. */
+static void perf_lines(json_t *w, FILE *out)
+{
+	json_t *rep = json_array_get(json_object_get(w, "reps"), 0);
+	const char *key;
+	json_t *why;
+	json_object_foreach(json_object_get(rep, "perf_unavailable"), key, why)
+		fprintf(out, "    %s unavailable: %s\n", key, json_string_value(why));
+}
+
+/* Under the table: one legend line per phase where writes met swap-ins or
+ * refaults or copied pages their writer mapped alone, with the causes. */
+void cb_result_print_legend(json_t *w, FILE *out)
+{
+	const char *name;
+	json_t *s;
+	json_object_foreach(json_object_get(w, "summary"), name, s)
+		legend_line(name, s, out);
+	inexact_lines(w, out);
+	perf_lines(w, out);
 }

@@ -240,6 +240,22 @@ static void check_sizes(const struct cb_workload *w, const union cb_val *v, bool
 	}
 }
 
+/* A misspelt event is bad input (exit 2, nothing written); an event that
+ * exists but cannot be opened here is recorded unavailable with its reason.
+ * After tracefs is mounted (tracepoint names are checked there), so the
+ * journal is undone before exiting. */
+static void check_events(const struct cb_run_opts *o)
+{
+	for (int i = 0; i < o->nevents; i++) {
+		char why[200] = "";
+		if (cb_perf_event_known(o->events[i], why, sizeof why))
+			continue;
+		if (cb_journal_active())
+			cb_journal_restore(false);
+		cb_die_usage("unknown perf event '%s': %s", o->events[i], why);
+	}
+}
+
 static void check_out_dir(const char *path)
 {
 	char dir[512];
@@ -289,6 +305,8 @@ int cb_runner_run(const char **names, int nnames, const struct cb_run_opts *o,
 	}
 	if (cb_is_root())
 		cb_tracefs_ensure();
+	check_events(o);
+	cb_phase_faultlog_all(o->faultlog);
 	json_t *doc = cb_result_new(env);
 	/* Every result says how the kernel behaved, not only what it is. */
 	if (o->fingerprint) {

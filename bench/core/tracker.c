@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include "faultlog.h"
 
 static int kpagecount_fd = -1, kpageflags_fd = -1;
 
@@ -198,7 +201,8 @@ static bool flag(uint64_t flags, int bit)
 
 /* The old page of a copy that is still an anonymous swap-cache page is
  * memory the copy left behind until reclaim finds it. */
-static uint64_t count_leftovers(const struct cb_track_snap *b, const struct cb_track_snap *a)
+static uint64_t count_leftovers(const struct cb_track_snap *b, const struct cb_track_snap *a,
+			       const bool *copied)
 {
 	if (open_kpage_files())
 		return 0;
@@ -207,7 +211,8 @@ static uint64_t count_leftovers(const struct cb_track_snap *b, const struct cb_t
 		return 0;
 	size_t k = 0;
 	for (size_t i = 0; i < b->n && i < a->n; i++)
-		if (cb_track_outcome(&b->pages[i], &a->pages[i]) == CB_PAGE_COPIED)
+		if (copied ? copied[i]
+			   : cb_track_outcome(&b->pages[i], &a->pages[i]) == CB_PAGE_COPIED)
 			old[k++].pm = b->pages[i].pm;
 	read_kpage(kpageflags_fd, old, k, 1);
 	uint64_t n = 0;
@@ -290,5 +295,317 @@ void cb_track_compare(const struct cb_track_snap *b, const struct cb_track_snap 
 		case CB_PAGE_ABSENT: break;
 		}
 	}
-	t->swapcache_leftover = count_leftovers(b, a);
+	t->swapcache_leftover = count_leftovers(b, a, NULL);
+}
+
+const char *const cb_cause_names[CB_CAUSE_N] = { "swapcache", "ksm", "lru_batch", "pinned",
+						 "thp", "other" };
+
+/* ---- the fault log, folded per page ---------------------------------- */
+
+/* What the log says about one tracked page during the phase. */
+struct pg_log {
+	uint32_t np;          /* not-present faults (swap-in, refault, first touch) */
+	uint32_t wp;          /* protection write faults since the last np fault */
+	uint64_t wp_alloc;    /* frame allocated in the last such fault, 0: none */
+	bool np_write;        /* the last np fault was a write */
+	uint32_t np_allocs;   /* frames allocated in the last np fault */
+	uint64_t np_last_alloc; /* the last of them */
+};
+
+static size_t page_index(const struct cb_region *r, int nr, uint32_t pid, uint64_t addr)
+{
+	size_t ps = cb_page_size(), base = 0;
+	for (int i = 0; i < nr; i++) {
+		if ((uint32_t)r[i].pid == pid && addr >= r[i].addr && addr < r[i].addr + r[i].len)
+			return base + (addr - r[i].addr) / ps;
+		base += r[i].len / ps;
+	}
+	return SIZE_MAX;
+}
+
+#define MAX_TIDS 256
+
+/* The fault each thread is in: an allocation belongs to the last fault of
+ * its thread (the copy is allocated inside the write fault, after the
+ * tracepoint fired at its entry). */
+struct tid_at {
+	uint32_t tid;
+	size_t page;
+	bool wp;
+};
+
+static struct tid_at *tid_slot(struct tid_at *t, int *n, uint32_t tid)
+{
+	for (int i = 0; i < *n; i++)
+		if (t[i].tid == tid)
+			return &t[i];
+	if (*n >= MAX_TIDS)
+		return NULL;
+	t[*n] = (struct tid_at){ tid, SIZE_MAX, false };
+	return &t[(*n)++];
+}
+
+static void fold_fault(struct pg_log *pg, struct tid_at *at, const struct cb_fl_event *e)
+{
+	at->wp = (e->error_code & (CB_PF_PROT | CB_PF_WRITE)) == (CB_PF_PROT | CB_PF_WRITE);
+	if (at->page == SIZE_MAX)
+		return;
+	struct pg_log *p = &pg[at->page];
+	if (!(e->error_code & CB_PF_PROT)) {
+		p->np++;
+		p->wp = 0;
+		p->wp_alloc = 0;
+		p->np_write = e->error_code & CB_PF_WRITE;
+		p->np_allocs = 0;
+		p->np_last_alloc = 0;
+	} else if (at->wp) {
+		p->wp++;
+		p->wp_alloc = 0;
+	}
+}
+
+static void fold_log(const struct cb_classify_in *in, struct pg_log *pg)
+{
+	struct tid_at tids[MAX_TIDS];
+	int ntid = 0;
+	for (size_t i = 0; i < in->nev; i++) {
+		const struct cb_fl_event *e = &in->ev[i];
+		struct tid_at *at = tid_slot(tids, &ntid, e->tid);
+		if (!at)
+			continue;
+		if (e->kind == CB_FL_FAULT) {
+			at->page = page_index(in->r, in->nr, e->pid, e->addr);
+			fold_fault(pg, at, e);
+			continue;
+		}
+		if (at->page == SIZE_MAX)
+			continue;
+		struct pg_log *p = &pg[at->page];
+		if (at->wp && !p->wp_alloc)
+			p->wp_alloc = e->pfn;
+		else if (!at->wp && p->np) {
+			p->np_allocs++;
+			p->np_last_alloc = e->pfn;
+		}
+	}
+}
+
+/* ---- outcome and cause of one written page ---------------------------- */
+
+enum wr_outcome { WR_REUSED, WR_COPIED, WR_SWAPIN_COPIED, WR_SWAPIN_REUSED, WR_REFAULTED,
+		  WR_SWAPIN_UNKNOWN, WR_UNRESOLVED };
+
+static uint64_t pfn(const struct cb_page *p)
+{
+	return (p->pm & PM_PRESENT) ? p->pm & PM_PFN_MASK : 0;
+}
+
+/* Without the log: the PFN comparison alone. */
+static enum wr_outcome outcome_pfn(const struct cb_page *b, const struct cb_page *a)
+{
+	switch (cb_track_outcome(b, a)) {
+	case CB_PAGE_REUSED: return WR_REUSED;
+	case CB_PAGE_COPIED: return WR_COPIED;
+	case CB_PAGE_SWAPPED_IN: return WR_SWAPIN_UNKNOWN;
+	default: return WR_UNRESOLVED;
+	}
+}
+
+/* A page swapped in during the phase: the COW decision is the protection
+ * write fault after the swap-in (a copy allocates the page's final frame
+ * in it); no such fault after a read swap-in means the kernel mapped the
+ * page writable (6.11+ exclusive swap-in): reused. A write swap-in decides
+ * inside one fault: a copy is allocated after the swap-in's own frames, so
+ * a final frame that is not the fault's last allocation was reused; one
+ * that is the last may be either (readahead order, or a swap-cache hit
+ * copied): undecided, never guessed. */
+static enum wr_outcome outcome_swapin(const struct pg_log *p, const struct cb_page *a)
+{
+	if (p->wp)
+		return p->wp_alloc && p->wp_alloc == pfn(a) ? WR_SWAPIN_COPIED : WR_SWAPIN_REUSED;
+	if (!p->np_write || !p->np_allocs)
+		return WR_SWAPIN_REUSED;
+	if (p->np_last_alloc != pfn(a))
+		return WR_SWAPIN_REUSED;
+	return WR_UNRESOLVED;
+}
+
+/* A page present before that reclaim took away and a fault brought back:
+ * on its old frame (still in the swap cache) it was swapped in and reused;
+ * on a new frame while the old one is still in the swap cache it was
+ * copied; on a new frame whose old folio is gone it was reclaimed and
+ * refaulted, and no COW decision was made. */
+static enum wr_outcome outcome_refault(const struct pg_log *p, const struct cb_page *b,
+				       const struct cb_page *a)
+{
+	if (pfn(a) && pfn(a) == pfn(b))
+		return WR_SWAPIN_REUSED;
+	if (p->wp && p->wp_alloc && p->wp_alloc == pfn(a))
+		return WR_SWAPIN_COPIED;
+	if (pfn(a) && cb_pfn_in_swapcache(pfn(b)))
+		return WR_SWAPIN_COPIED;
+	return WR_REFAULTED;
+}
+
+static enum wr_outcome outcome_log(const struct pg_log *p, const struct cb_page *b,
+				   const struct cb_page *a, struct cb_track_totals *t)
+{
+	bool bp = b->pm & PM_PRESENT;
+	if (bp && p->np)
+		return outcome_refault(p, b, a);
+	if (bp && (a->pm & PM_PRESENT)) {
+		if (pfn(a) == pfn(b))
+			return WR_REUSED;
+		if (p->wp && p->wp_alloc == pfn(a))
+			t->log_confirmed++;
+		else
+			t->log_disagree++;
+		return WR_COPIED;
+	}
+	if (!bp && (b->pm & PM_SWAPPED) && p->np)
+		return outcome_swapin(p, a);
+	/* Written, then reclaimed before the phase ended: the write fault
+	 * says what happened (an allocation in it is the copy). */
+	if (bp && !p->np)
+		return p->wp && p->wp_alloc ? WR_COPIED : WR_REUSED;
+	return WR_UNRESOLVED;
+}
+
+static bool in_pinned(const struct cb_classify_in *in, pid_t pid, uintptr_t addr)
+{
+	for (int i = 0; i < in->npinned; i++)
+		if ((!in->pinned[i].pid || in->pinned[i].pid == pid) && addr >= in->pinned[i].addr &&
+		    addr < in->pinned[i].addr + in->pinned[i].len)
+			return true;
+	return false;
+}
+
+/* Another tracked page on the same frame before the phase: a KSM twin
+ * (the only KSM evidence where kpageflags marks every anon page KSM). */
+static bool has_twin(const struct cb_track_snap *b, size_t i)
+{
+	uint64_t f = pfn(&b->pages[i]);
+	for (size_t k = 0; f && k < b->n; k++)
+		if (k != i && pfn(&b->pages[k]) == f)
+			return true;
+	return false;
+}
+
+static enum cb_cause cause_of(const struct cb_classify_in *in, const struct cb_track_snap *b,
+			      size_t i, pid_t pid, uintptr_t addr, enum wr_outcome o)
+{
+	uint64_t f = b->pages[i].kflags;
+	if (in_pinned(in, pid, addr))
+		return CB_CAUSE_PINNED;
+	if (o == WR_SWAPIN_COPIED)
+		return CB_CAUSE_SWAPCACHE; /* swapped in during the phase */
+	if (in->ksm_flag_ok ? flag(f, KPF_KSM) : has_twin(b, i))
+		return CB_CAUSE_KSM;
+	if (flag(f, KPF_SWAPCACHE))
+		return CB_CAUSE_SWAPCACHE;
+	if (flag(f, KPF_THP))
+		return CB_CAUSE_THP;
+	if (flag(f, KPF_ANON) && !flag(f, KPF_LRU))
+		return CB_CAUSE_LRU_BATCH; /* a per-CPU batch still holds a reference */
+	return CB_CAUSE_OTHER;
+}
+
+static void count_outcome(struct cb_track_totals *t, enum wr_outcome o)
+{
+	switch (o) {
+	case WR_REUSED: t->reused++; break;
+	case WR_COPIED: t->copied++; break;
+	case WR_SWAPIN_COPIED: t->swapin_copied++; break;
+	case WR_SWAPIN_REUSED: t->swapin_reused++; break;
+	case WR_REFAULTED: t->refaulted++; break;
+	case WR_SWAPIN_UNKNOWN: t->swapin_unknown++; break;
+	case WR_UNRESOLVED: t->unresolved++; break;
+	}
+}
+
+static void region_of(const struct cb_classify_in *in, size_t i, pid_t *pid, uintptr_t *addr)
+{
+	size_t ps = cb_page_size(), base = 0;
+	for (int k = 0; k < in->nr; k++) {
+		size_t n = in->r[k].len / ps;
+		if (i < base + n) {
+			*pid = in->r[k].pid;
+			*addr = in->r[k].addr + (i - base) * ps;
+			return;
+		}
+		base += n;
+	}
+	*pid = 0;
+	*addr = 0;
+}
+
+static enum wr_outcome classify_page(const struct cb_classify_in *in,
+				     const struct cb_track_snap *b, const struct cb_track_snap *a,
+				     const struct pg_log *pg, size_t i, struct cb_track_totals *t)
+{
+	const struct cb_page *pb = &b->pages[i], *pa = &a->pages[i];
+	enum wr_outcome o = pg ? outcome_log(&pg[i], pb, pa, t) : outcome_pfn(pb, pa);
+	t->written++;
+	count_outcome(t, o);
+	if (o == WR_UNRESOLVED && !t->why_unresolved[0])
+		snprintf(t->why_unresolved, sizeof t->why_unresolved, "%s",
+			 pg ? "a write fault swapped the page in and its final frame is the "
+			      "fault's last allocation: swap readahead or a copy, not told apart"
+			    : "page not present after its write (reclaimed or unmapped)");
+	if (o != WR_COPIED && o != WR_SWAPIN_COPIED)
+		return o;
+	if (o == WR_COPIED && pb->mapcount > 1) {
+		t->necessary_copies++;
+		return o;
+	}
+	t->extra_copies++;
+	pid_t pid;
+	uintptr_t addr;
+	region_of(in, i, &pid, &addr);
+	t->by_cause[cause_of(in, b, i, pid, addr, o)]++;
+	return o;
+}
+
+void cb_track_classify(const struct cb_track_snap *b, const struct cb_track_snap *a,
+		       const struct cb_classify_in *in, struct cb_track_totals *t)
+{
+	cb_track_compare(b, a, t);
+	t->copied = t->reused = t->extra_copies = t->necessary_copies = 0;
+	struct pg_log *pg = NULL;
+	bool *copied = calloc(b->n ? b->n : 1, sizeof *copied);
+	if (!copied || (in->ev && !(pg = calloc(b->n ? b->n : 1, sizeof *pg)))) {
+		free(copied);
+		return;
+	}
+	if (pg)
+		fold_log(in, pg);
+	/* A page neither present nor swapped before is a first touch: a
+	 * fresh zeroed page, no COW decision, not counted as written. */
+	for (size_t i = 0; i < b->n && i < a->n; i++)
+		if ((in->all_written || cb_written_test(i)) &&
+		    (b->pages[i].pm & (PM_PRESENT | PM_SWAPPED)))
+			copied[i] = classify_page(in, b, a, pg, i, t) == WR_COPIED;
+	free(pg);
+	/* Only the old frames of real copies: a refaulted page's old frame in
+	 * the swap cache is reclaim's doing, not a copy's. */
+	t->swapcache_leftover = count_leftovers(b, a, copied);
+	free(copied);
+}
+
+/* KPF_KSM on a private anonymous page that KSM never saw says the flag
+ * means nothing on this kernel. */
+bool cb_track_ksm_flag_ok(void)
+{
+	static int ok = -1;
+	if (ok >= 0)
+		return ok;
+	size_t ps = cb_page_size();
+	char *p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return true;
+	cb_fresh_write(p, 0x6b736dULL);
+	ok = !(cb_kpageflags_of(p) & (1ULL << KPF_KSM));
+	munmap(p, ps);
+	return ok;
 }

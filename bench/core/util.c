@@ -128,6 +128,7 @@ void cb_fresh_write(void *page, uint64_t tag)
 	uint64_t x = tag * 0x9E3779B97F4A7C15ull + (uint64_t)(uintptr_t)page;
 	for (size_t i = 0; i < n; i++)
 		w[i] = x + i;
+	cb_written(page);
 }
 
 int cb_run_quiet(char *const argv[])

@@ -90,11 +90,23 @@ size_t cb_track_forget_freed_pages(struct cb_ctx *c);
 /* Pages of this process's [addr, addr+len) whose pagemap entry has
  * (entry & mask) == want (e.g. PM_SWAPPED, PM_SOFT_DIRTY); -1 when pagemap
  * cannot be read. */
+/* The workload itself holds a pin (GUP, io_uring, O_DIRECT in flight) on
+ * [addr, addr+len) of its tracked pages: an extra copy of such a page is
+ * attributed to the pin. Cleared with cb_track_clear. */
+int cb_track_pinned(struct cb_ctx *c, const void *addr, size_t len);
 long cb_track_count_own(const void *addr, size_t len, uint64_t mask, uint64_t want);
 
 /* Phases. Between begin and end the workload does exactly the action the
  * phase names; the harness snapshots counters and pages around it. */
 int cb_phase_begin(struct cb_ctx *c, const char *name);
+/* Phase flags for cb_phase_begin_opts. */
+enum cb_phase_flag {
+	/* Reclaim may take tracked pages away during the phase: the harness
+	 * logs every fault on them (the x86 fault tracepoint) so that a page
+	 * reclaimed and faulted back is not mistaken for a copy. */
+	CB_PHASE_MAY_RECLAIM = 1 << 0,
+};
+int cb_phase_begin_opts(struct cb_ctx *c, const char *name, unsigned flags);
 int cb_phase_end(struct cb_ctx *c);
 /* Operations done in the current phase (time per op = elapsed / ops). */
 void cb_phase_ops(struct cb_ctx *c, uint64_t ops);
@@ -133,6 +145,10 @@ int cb_place_thread(struct cb_ctx *c, const char *who, int slot);
 /* Fill a page with a value no earlier write produced, so that neither a
  * read-modify-write fault nor KSM re-merging can disguise the write. */
 void cb_fresh_write(void *page, uint64_t tag);
+/* Records a write to a tracked page the workload did itself, not through
+ * cb_fresh_write (e.g. a read-modify-write): only written pages count as
+ * copied or reused. */
+void cb_written(const void *addr);
 
 /* Wait for swap/file writeback to finish (nr_writeback == 0); -1 on timeout. */
 int cb_wait_writeback(unsigned timeout_ms, uint64_t *waited_ns);

@@ -9,10 +9,14 @@
 /* Order is the order of a phase object in the document. */
 const struct cb_metric_key cb_metric_keys[] = {
 	{ "pages", "pages", CB_KIND_COUNT, S | C },
+	{ "written", "pages", CB_KIND_COUNT, T | S | C },
 	{ "copied", "pages", CB_KIND_COUNT, T | S | C },
 	{ "reused", "pages", CB_KIND_COUNT, T | S | C },
 	{ "extra_copies", "pages", CB_KIND_COUNT, T | S | C },
 	{ "necessary_copies", "pages", CB_KIND_COUNT, T },
+	{ "swapin_copied", "pages", CB_KIND_COUNT, T | S | C },
+	{ "swapin_reused", "pages", CB_KIND_COUNT, T | S | C },
+	{ "refaulted", "pages", CB_KIND_COUNT, T | S | C },
 	{ "swapped_in", "pages", CB_KIND_COUNT, T },
 	{ "swapcache_leftover_pages", "pages", CB_KIND_COUNT, T | S | C },
 	{ "swapcache_leftover_bytes", "bytes", CB_KIND_COUNT, T | C },

@@ -20,6 +20,7 @@ struct cb_run_opts {
 	const char **events;  /* extra perf events named with --event */
 	int nevents;
 	bool force;
+	bool faultlog;        /* fault log in every phase (run --faultlog) */
 	unsigned timeout;     /* watchdog seconds per repetition; 0: none */
 	/* The policy fingerprint that goes into the document (and its one-line
 	 * print); NULL: none. */
