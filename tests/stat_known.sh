@@ -45,6 +45,10 @@ else:
 for proc, key, v in want:
     if got(proc, key) != v:
         bad.append(f"{proc} {key} {got(proc, key)} != {v}")
+# The fault log (x86) saw at least the region's user write faults.
+fl = ph["cow_known"]["metrics"].get("faultlog_cow_faults")
+if fl is not None and fl["value"] < n + m:
+    bad.append(f"fault log: {fl['value']} COW write faults < {n + m}")
 if bad:
     sys.exit(f"FAIL {label}: " + "; ".join(bad))
 print(f"{label}: parent copied {got('cow_known','copied')} reused "

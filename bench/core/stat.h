@@ -34,6 +34,13 @@ struct st_map {
 	uint64_t shared, copied, reused;
 };
 
+/* A page that left a list as copied or reused, with the window in which
+ * its COW write fault must lie (for the fault log's replay). */
+struct st_hist {
+	uintptr_t va;
+	uint64_t t_listed, t_settled;
+};
+
 struct st_counts {
 	uint64_t forks, shared_at_fork, copied, reused, extra, leftover, gone;
 };
@@ -53,6 +60,12 @@ struct st_proc {
 	struct st_map *maps;
 	size_t nmaps;
 	struct st_counts c;
+	uint64_t list_t; /* when the current list was made (a fork stop) */
+	struct st_hist *hist;
+	size_t nhist, histcap;
+	/* From the fault log: write faults on present pages (x86 error code
+	 * PROT|WRITE) that hit a listed page in its window, and the others. */
+	uint64_t fl_cow, fl_other_wp;
 };
 
 struct st_state {
@@ -70,6 +83,10 @@ struct st_state {
 	json_t *intervals; /* -I lines */
 	struct st_counts last_interval;
 	size_t page_size;
+	struct cb_faultlog *fl;
+	char fl_why[200]; /* why there is no fault log, or what it lost */
+	bool fl_used;
+	uint64_t fl_lost;
 };
 
 /* statpages.c */
@@ -85,6 +102,12 @@ void st_share_list(const struct st_proc *from, struct st_proc *to);
 void st_settle(struct st_state *s, struct st_proc *p, bool copies_only);
 void st_proc_faults(struct st_proc *p);
 void st_proc_comm(struct st_proc *p);
+
+/* statlog.c: the fault log (bench/core/faultlog.c) of the whole tree */
+void st_log_open(struct st_state *s, const pid_t *pids, int npids);
+/* Drains the log and matches each write fault to the listed page it hit. */
+void st_log_replay(struct st_state *s);
+void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now);
 
 /* statdoc.c */
 json_t *st_document(struct st_state *s, const struct cb_stat_opts *o, json_t *env,

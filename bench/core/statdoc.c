@@ -93,9 +93,36 @@ static void fill_counts(struct st_state *s, json_t *p, const struct st_counts *c
 	unavailable(p, "swapped_in", "stat lists only pages present at a fork");
 	json_object_set_new(p, "outcome_method", json_string("pfn"));
 	json_object_set_new(p, "outcome_exact", json_boolean(exact && s->have_excl_bit));
+	if (!exact)
+		json_object_set_new(json_object_get(p, "unavailable"), "outcome_exact",
+			json_string("pages left the lists unseen (swapped or unmapped before a "
+				    "settle point, or an exec): see metrics.gone"));
 	metric(p, "forks", (double)c->forks, "forks");
 	metric(p, "shared_at_fork", (double)c->shared_at_fork, "pages");
 	metric(p, "gone", (double)c->gone, "pages");
+}
+
+/* The fault log sees user-mode faults only: listed pages decided without
+ * one were broken by the kernel on the process's behalf (read() into the
+ * buffer, put_user of a tid, GUP with FOLL_WRITE). Write faults on present
+ * pages outside the lists are the other write-protect faults (private file
+ * pages, write-notify of shared mappings). */
+static void fill_log(struct st_state *s, json_t *p, uint64_t cow, uint64_t other,
+		     uint64_t decided)
+{
+	if (!s->fl_used) {
+		unavailable(p, "faultlog", s->fl_why[0] ? s->fl_why : "no fault log");
+		return;
+	}
+	metric(p, "faultlog_cow_faults", (double)cow, "faults");
+	metric(p, "faultlog_other_wp_faults", (double)other, "faults");
+	metric(p, "kernel_cow_breaks", decided > cow ? (double)(decided - cow) : 0, "pages");
+	json_object_set_new(p, "outcome_method", json_string("faultlog"));
+	if (s->fl_lost) {
+		json_object_set_new(p, "outcome_exact", json_false());
+		json_object_set_new(json_object_get(p, "unavailable"), "outcome_exact",
+				    json_string(s->fl_why));
+	}
 }
 
 static uint64_t map_pages(const struct st_proc *p)
@@ -142,6 +169,7 @@ static json_t *proc_phase(struct st_state *s, const struct st_proc *p)
 	phase_name(p, name, sizeof name);
 	json_t *ph = phase_new(name);
 	fill_counts(s, ph, &p->c, map_pages(p), p->extra_known, !p->lost_at_exec && !p->c.gone);
+	fill_log(s, ph, p->fl_cow, p->fl_other_wp, p->c.copied + p->c.reused);
 	set_u(ph, "faults_minor", p->minflt);
 	set_u(ph, "faults_major", p->majflt);
 	uint64_t end = p->t_end ? p->t_end : cb_now_ns();
@@ -201,6 +229,12 @@ static json_t *total_phase(struct st_state *s, json_t *d, json_t *perf_why)
 	bool known, exact;
 	sum_counts(s, &c, &pages, &known, &exact);
 	fill_counts(s, ph, &c, pages, known, exact);
+	uint64_t cow = 0, other = 0;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		cow += s->procs[i].fl_cow;
+		other += s->procs[i].fl_other_wp;
+	}
+	fill_log(s, ph, cow, other, c.copied + c.reused);
 	set_u(ph, "elapsed_ns", cb_now_ns() - s->t0);
 	total_faults(s, ph, d, "perf.page-faults-min", "faults_minor", false);
 	total_faults(s, ph, d, "perf.page-faults-maj", "faults_major", true);

@@ -339,6 +339,7 @@ size_t st_snapshot(struct st_state *s, struct st_proc *p, bool attach)
 	free(p->pages);
 	p->npages = filter_cands(s, &c, attach);
 	p->pages = c.pg;
+	p->list_t = cb_now_ns();
 	free(c.check);
 	for (size_t i = 0; i < p->npages; i++)
 		p->maps[p->pages[i].map].shared++;
@@ -350,6 +351,7 @@ void st_share_list(const struct st_proc *from, struct st_proc *to)
 	free(to->pages);
 	to->pages = malloc((from->npages ? from->npages : 1) * sizeof *to->pages);
 	to->npages = to->pages ? from->npages : 0;
+	to->list_t = from->list_t;
 	for (size_t i = 0; i < to->npages; i++) {
 		to->pages[i] = from->pages[i];
 		to->pages[i].map = map_index(to, from->maps[from->pages[i].map].name);
@@ -416,6 +418,7 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 	uint64_t *now = calloc(n, 8), *pfn = calloc(n, 8), *fl = calloc(n, 8);
 	int *what = calloc(n, sizeof *what);
 	size_t nflag = 0;
+	uint64_t t = cb_now_ns(); /* the end of the window of what settles now */
 	for (size_t i = 0; d && now && i < n; i++)
 		now[i] = dump_entry(d, p->pages[i].va, s->page_size);
 	if (!now || !pfn || !fl || !what || (!d && read_now(s, p, now))) {
@@ -446,6 +449,8 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 			what[i] = ST_REUSED;
 		if (what[i] == ST_COPIED)
 			pfn[copies++] = p->pages[i].pfn;
+		if (what[i] == ST_COPIED || what[i] == ST_REUSED)
+			st_hist_add(p, p->pages[i].va, t);
 		count(p, &p->pages[i], what[i]);
 		if (what[i] == ST_KEEP)
 			p->pages[k++] = p->pages[i];

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faultlog.h"
 #include "harness.h"
 #include "stat.h"
 
@@ -448,6 +449,7 @@ static int start_cmd(struct tracer *t)
 	int pi = proc_new(&t->s, pid, -1, family_new(&t->s));
 	tid_add(&t->s, pid, pi);
 	t->perf[t->nperf++] = cb_perf_open_task(pid, NULL, 0);
+	st_log_open(&t->s, &pid, 1); /* before exec: its children inherit it */
 	kill(pid, SIGCONT);
 	return 0;
 }
@@ -485,11 +487,14 @@ static void free_tracer(struct tracer *t)
 	for (size_t i = 0; i < t->s.nprocs; i++) {
 		free(t->s.procs[i].pages);
 		free(t->s.procs[i].maps);
+		free(t->s.procs[i].hist);
 	}
 	free(t->s.procs);
 	free(t->s.tids);
 	free(t->s.tid_proc);
 	free(t->s.family_alive);
+	if (t->s.fl)
+		cb_faultlog_close(t->s.fl);
 	json_decref(t->s.forks);
 	json_decref(t->s.intervals);
 	for (int i = 0; i < t->nperf; i++)
@@ -499,6 +504,7 @@ static void free_tracer(struct tracer *t)
 static int finish(struct tracer *t, json_t *before, bool complete, bool interrupted)
 {
 	settle_all(&t->s);
+	st_log_replay(&t->s);
 	for (size_t i = 0; i < t->s.nprocs; i++)
 		if (t->s.procs[i].alive)
 			st_proc_faults(&t->s.procs[i]);
@@ -540,6 +546,8 @@ int cb_stat_run(const struct cb_stat_opts *o)
 		if (attach_one(&t, o->pids[i]))
 			cb_die_usage("stat: cannot attach to process %d: %s", (int)o->pids[i],
 				     strerror(errno));
+	if (o->npids)
+		st_log_open(&t.s, o->pids, o->npids);
 	if (!o->npids && start_cmd(&t))
 		cb_die_usage("stat: cannot start %s: %s", o->argv[0], strerror(errno));
 	bool interrupted = false;
