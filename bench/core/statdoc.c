@@ -20,7 +20,12 @@ static const char method[] =
 	"otherwise it is still shared. extra_copies are copies made while no other traced "
 	"process of the fork family was alive (a lower bound: a copy while a sibling lives "
 	"but no longer maps that frame is not counted). -p attaches and lists the pages "
-	"already not exclusive at attach.";
+	"already not exclusive at attach. Where the x86 tracepoint exceptions:page_fault_user "
+	"exists, a fault log of the whole tree (perf rings, inherited by children) is drained "
+	"at the end; each write fault on a present page (error code PROT|WRITE) is matched by "
+	"tgid, page address and time to a listed page that was copied or reused in that window "
+	"(faultlog_cow_faults); listed pages decided without a user fault were broken by the "
+	"kernel (kernel_cow_breaks); the rest are other write-protect faults.";
 
 static const char cannot_see[] =
 	"writes a process makes between its last settle point and an execve() (the old mm is "
@@ -28,8 +33,9 @@ static const char cannot_see[] =
 	"as 'gone' in metrics); a process's sharing with processes it forked before -p "
 	"attached (extra_copies then null) or with its own parent; kernel-mode COW breaks "
 	"that are not write faults of the process itself (read() or recv() into a shared "
-	"buffer, get_user_pages with FOLL_WRITE, process_vm_writev) are seen as copies or "
-	"reuses but not told apart from user writes; two copies of one page between settle "
+	"buffer, get_user_pages with FOLL_WRITE, process_vm_writev) are counted as copies or "
+	"reuses, and told apart from user writes only by the fault log (kernel_cow_breaks); "
+	"threads of a -p process other than its main thread are not in the fault log; two copies of one page between settle "
 	"points count once; PMD-mapped THPs are counted per 4 KiB page; reuses on kernels "
 	"before 5.19 (no PG_anon_exclusive in kpageflags: reused is null there).";
 
