@@ -29,6 +29,7 @@ struct cb_ctx {
 	struct cb_faultlog *fl; /* the current phase's fault log, or NULL */
 	char fl_why[200];       /* why the phase has none, when it wanted one */
 	bool fl_wanted;
+	bool unmarked_writes; /* CB_PHASE_UNMARKED_WRITES */
 	json_t *counters_before;
 	struct cb_perf *perf;
 	uint64_t t0;

@@ -63,6 +63,7 @@ struct cb_classify_in {
 	const struct cb_region *pinned; /* ranges the workload pins itself */
 	int npinned;
 	bool all_written;               /* no written bitmap: count every page */
+	bool log_written;               /* a page with a logged write fault is written */
 	const struct cb_fl_event *ev;   /* the fault log, or NULL (PFNs only) */
 	size_t nev;
 	bool ksm_flag_ok;               /* KPF_KSM means KSM on this kernel */
