@@ -14,4 +14,5 @@
 	X(repro_clear_refs_odirect) \
 	X(repro_swapout_odirect) \
 	X(repro_vmsplice_child) \
-	X(repro_uffd_wp_pin)
+	X(repro_uffd_wp_pin) \
+	X(app_redis_bgsave)
