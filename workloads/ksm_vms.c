@@ -326,8 +326,16 @@ static void settle_metrics(struct cb_ctx *c, struct vms *v, uint64_t scans, uint
 
 static int settle_phase(struct cb_ctx *c, struct vms *v)
 {
-	/* Not tracked: the tracker would count each merge as a "copy". */
+	uint32_t count = (uint32_t)cb_opt_u64(c, "write_pages");
+	size_t last = (size_t)v->n * count * v->ps;
+	/* The last-mapper slice of every guest is tracked so that the snapshot
+	 * after merging sees the guests share its frames: that is the KSM
+	 * evidence where kpageflags marks every anon page KSM (6.12). Nothing
+	 * is written here, so merges count neither as copies nor as reuses. */
 	cb_track_clear(c);
+	for (int i = 0; i < v->n; i++)
+		if (cb_track(c, v->g[i].pid, v->buf + last, (size_t)count * v->ps))
+			return -1;
 	if (ksm_knob(c, "pages_to_scan", cb_opt_u64(c, "pages_to_scan")) ||
 	    ksm_knob(c, "sleep_millisecs", cb_opt_u64(c, "sleep_ms")))
 		return -1;

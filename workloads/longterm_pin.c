@@ -159,6 +159,11 @@ static int pin_late(struct cb_ctx *c, struct longterm_pin *l, const struct cb_pi
 		return cb_sharer_finish(&child, false, why, sizeof why) ? cb_fail(c, "%s", why) : 0;
 	}
 	cb_phase_metric(c, "register_ns", (double)(cb_now_ns() - t0), "ns");
+	/* The pin, not the process, met every page: it breaks COW (a writing
+	 * pin) or unshares (a read-only one), so every page took part in a COW
+	 * decision in this phase. */
+	for (size_t off = 0; off < l->len; off += cb_page_size())
+		cb_written(l->buf + off);
 	soft_dirty_metric(c, l, cleared, sdwhy);
 	cb_phase_end(c);
 	int rc = 0;

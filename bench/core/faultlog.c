@@ -5,6 +5,7 @@
  * file, so a kernel that moves a field still decodes. */
 #include "faultlog.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@
 
 #include "harness.h"
 
-#define FL_MAX_RINGS 64
+#define FL_MAX_RINGS 256
+#define FL_MAX_TASKS 64
 #define FL_RECORD_GUESS 64 /* bytes of one fault sample in the ring */
 
 struct fl_field {
@@ -159,13 +161,13 @@ static size_t ring_bytes(size_t events_hint)
 {
 	size_t ps = (size_t)sysconf(_SC_PAGESIZE), want = events_hint * FL_RECORD_GUESS;
 	size_t b = 16 * ps;
-	while (b < want && b < (64u << 20))
+	while (b < want && b < (16u << 20))
 		b <<= 1;
 	return b;
 }
 
-static int open_ring(struct cb_faultlog *fl, pid_t pid, int cpu, unsigned flags, size_t bytes,
-		     char *why, size_t len)
+static int open_ring(struct cb_faultlog *fl, pid_t pid, pid_t tgid, int cpu, unsigned flags,
+		     size_t bytes, char *why, size_t len)
 {
 	struct fl_ring *rg = &fl->ring[fl->nring];
 	rg->alloc_fd = -1;
@@ -175,7 +177,7 @@ static int open_ring(struct cb_faultlog *fl, pid_t pid, int cpu, unsigned flags,
 			 (int)pid, cpu, strerror(errno));
 		return -1;
 	}
-	set_range_filter(rg->fd, pid, fl->r, fl->nr);
+	set_range_filter(rg->fd, tgid, fl->r, fl->nr);
 	rg->len = bytes + (size_t)sysconf(_SC_PAGESIZE);
 	rg->map = mmap(NULL, rg->len, PROT_READ | PROT_WRITE, MAP_SHARED, rg->fd, 0);
 	if (rg->map == MAP_FAILED) {
@@ -194,6 +196,25 @@ static int open_ring(struct cb_faultlog *fl, pid_t pid, int cpu, unsigned flags,
 	}
 	ioctl(rg->alloc_fd, PERF_EVENT_IOC_SET_FILTER, "order == 0");
 	return 0;
+}
+
+/* A task event follows one thread (and what it creates later, with
+ * inherit): threads that already exist need their own. */
+static int task_ids(pid_t pid, pid_t *out, int max)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	int n = 0;
+	struct dirent *e;
+	while (d && n < max && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			out[n++] = (pid_t)atoi(e->d_name);
+	if (d)
+		closedir(d);
+	if (!n)
+		out[n++] = pid;
+	return n;
 }
 
 struct cb_faultlog *cb_faultlog_open(const pid_t *pids, int npids, const struct cb_fl_range *r,
@@ -218,15 +239,21 @@ struct cb_faultlog *cb_faultlog_open(const pid_t *pids, int npids, const struct 
 	     load_tp("kmem", "mm_page_alloc", alloc_fields, &fl->alloc, why, whylen)))
 		goto fail;
 	size_t bytes = ring_bytes(events_hint);
-	for (int p = 0; p < npids; p++)
-		for (int cpu = 0; cpu < ncpu; cpu++) {
-			if (fl->nring >= FL_MAX_RINGS) {
-				snprintf(why, whylen, "more than %d task x CPU rings", FL_MAX_RINGS);
-				goto fail;
+	for (int p = 0; p < npids; p++) {
+		pid_t tids[FL_MAX_TASKS];
+		int nt = task_ids(pids[p], tids, FL_MAX_TASKS);
+		for (int k = 0; k < nt; k++)
+			for (int cpu = 0; cpu < ncpu; cpu++) {
+				if (fl->nring >= FL_MAX_RINGS) {
+					snprintf(why, whylen, "more than %d thread x CPU rings",
+						 FL_MAX_RINGS);
+					goto fail;
+				}
+				if (open_ring(fl, tids[k], pids[p], cpu, flags, bytes, why,
+					      whylen))
+					goto fail;
 			}
-			if (open_ring(fl, pids[p], cpu, flags, bytes, why, whylen))
-				goto fail;
-		}
+	}
 	return fl;
 fail:
 	cb_faultlog_close(fl);

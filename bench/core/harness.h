@@ -30,6 +30,8 @@ struct cb_ctx {
 	char fl_why[200];       /* why the phase has none, when it wanted one */
 	bool fl_wanted;
 	bool unmarked_writes; /* CB_PHASE_UNMARKED_WRITES */
+	uint64_t *ksm_pfns; /* frames seen shared this repetition (sorted) */
+	size_t nksm;
 	json_t *counters_before;
 	struct cb_perf *perf;
 	uint64_t t0;

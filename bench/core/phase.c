@@ -48,6 +48,7 @@ json_t *cb_ctx_finish(struct cb_ctx *c)
 	json_object_set_new(r, "error", c->error ? json_string(c->error) : json_null());
 	free(c->skip);
 	free(c->error);
+	free(c->ksm_pfns);
 	cb_track_free(&c->before);
 	return r;
 }
@@ -117,9 +118,10 @@ static void faultlog_open(struct cb_ctx *c)
 		if (k == np)
 			pids[np++] = c->regions[i].pid;
 	}
-	/* ~3 faults and 2 allocations per page is the worst seen (swap-in,
-	 * write fault, copy); twice that for slack. */
-	c->fl = cb_faultlog_open(pids, np, r, c->nregions, CB_FL_WITH_ALLOCS, pages * 10,
+	/* Up to 2 faults and 2 allocations per page (swap-in, write fault,
+	 * copy) in the worst phases seen; rings are capped at 16 MiB each and
+	 * a full one is reported as lost records, never silently. */
+	c->fl = cb_faultlog_open(pids, np, r, c->nregions, CB_FL_WITH_ALLOCS, pages * 4,
 				 c->fl_why, sizeof c->fl_why);
 }
 
@@ -286,9 +288,9 @@ static void set_outcome(struct cb_ctx *c, json_t *p, const struct cb_track_total
 	json_t *lim = json_object();
 	if (!cb_track_ksm_flag_ok())
 		json_object_set_new(lim, "ksm", json_string(
-			"kpageflags marks every anonymous page KSM on this kernel: only a page "
-			"sharing its frame with another tracked page counts as KSM, a KSM page "
-			"with one mapper counts as other"));
+			"kpageflags marks every anonymous page KSM on this kernel: a page counts "
+			"as KSM only when two tracked pages shared its frame in some snapshot of "
+			"the repetition; a KSM page never seen shared counts as other"));
 	json_object_set_new(p, "cause_limits", lim);
 	if (log)
 		json_object_set_new(p, "faultlog_crosscheck", json_pack("{s:I, s:I}",
@@ -322,6 +324,14 @@ static void fill_tracker(struct cb_ctx *c, json_t *p, json_t *d)
 		.log_written = c->unmarked_writes && logged, .ev = ev, .nev = nev,
 		.ksm_flag_ok = cb_track_ksm_flag_ok(),
 	};
+	/* Where KPF_KSM lies, a frame two tracked pages shared in any snapshot
+	 * of this repetition is KSM's: remember them for later phases. */
+	if (!in.ksm_flag_ok) {
+		cb_track_twins(&c->before, &c->ksm_pfns, &c->nksm);
+		cb_track_twins(&after, &c->ksm_pfns, &c->nksm);
+		in.ksm_pfns = c->ksm_pfns;
+		in.nksm = c->nksm;
+	}
 	struct cb_track_totals t;
 	cb_track_classify(&c->before, &after, &in, &t);
 	set_counts(p, &t);

@@ -481,15 +481,50 @@ static bool in_pinned(const struct cb_classify_in *in, pid_t pid, uintptr_t addr
 	return false;
 }
 
-/* Another tracked page on the same frame before the phase: a KSM twin
- * (the only KSM evidence where kpageflags marks every anon page KSM). */
-static bool has_twin(const struct cb_track_snap *b, size_t i)
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Another tracked page on the same frame before the phase, or the frame
+ * was seen shared earlier in the repetition: a KSM page (the only KSM
+ * evidence where kpageflags marks every anon page KSM). */
+static bool has_twin(const struct cb_classify_in *in, const struct cb_track_snap *b, size_t i)
 {
 	uint64_t f = pfn(&b->pages[i]);
-	for (size_t k = 0; f && k < b->n; k++)
+	if (!f || flag(b->pages[i].kflags, KPF_ZERO_PAGE))
+		return false;
+	if (in->nksm && bsearch(&f, in->ksm_pfns, in->nksm, sizeof f, cmp_u64))
+		return true;
+	for (size_t k = 0; k < b->n; k++)
 		if (k != i && pfn(&b->pages[k]) == f)
 			return true;
 	return false;
+}
+
+void cb_track_twins(const struct cb_track_snap *s, uint64_t **pfns, size_t *n)
+{
+	uint64_t *all = malloc((s->n ? s->n : 1) * sizeof *all);
+	size_t k = 0;
+	for (size_t i = 0; all && i < s->n; i++)
+		if (pfn(&s->pages[i]) && !flag(s->pages[i].kflags, KPF_ZERO_PAGE))
+			all[k++] = pfn(&s->pages[i]);
+	if (all)
+		qsort(all, k, sizeof *all, cmp_u64);
+	for (size_t i = 1; i < k; i++) {
+		if (all[i] != all[i - 1] || (i > 1 && all[i - 2] == all[i]))
+			continue;
+		if (*n && bsearch(&all[i], *pfns, *n, sizeof all[i], cmp_u64))
+			continue;
+		uint64_t *grown = realloc(*pfns, (*n + 1) * sizeof *grown);
+		if (!grown)
+			break;
+		*pfns = grown;
+		(*pfns)[(*n)++] = all[i];
+		qsort(*pfns, *n, sizeof **pfns, cmp_u64);
+	}
+	free(all);
 }
 
 static enum cb_cause cause_of(const struct cb_classify_in *in, const struct cb_track_snap *b,
@@ -500,7 +535,7 @@ static enum cb_cause cause_of(const struct cb_classify_in *in, const struct cb_t
 		return CB_CAUSE_PINNED;
 	if (o == WR_SWAPIN_COPIED)
 		return CB_CAUSE_SWAPCACHE; /* swapped in during the phase */
-	if (in->ksm_flag_ok ? flag(f, KPF_KSM) : has_twin(b, i))
+	if (in->ksm_flag_ok ? flag(f, KPF_KSM) : has_twin(in, b, i))
 		return CB_CAUSE_KSM;
 	if (flag(f, KPF_SWAPCACHE))
 		return CB_CAUSE_SWAPCACHE;

@@ -67,6 +67,8 @@ struct cb_classify_in {
 	const struct cb_fl_event *ev;   /* the fault log, or NULL (PFNs only) */
 	size_t nev;
 	bool ksm_flag_ok;               /* KPF_KSM means KSM on this kernel */
+	const uint64_t *ksm_pfns;       /* sorted frames seen shared earlier (ksm_flag_ok false) */
+	size_t nksm;
 };
 
 int cb_track_snapshot(const struct cb_region *r, int nr, struct cb_track_snap *s);
@@ -93,6 +95,9 @@ void cb_track_classify(const struct cb_track_snap *before, const struct cb_track
 /* Whether kpageflags' KPF_KSM is trustworthy here: false on kernels that
  * set it on every anonymous page (Debian 6.12). */
 bool cb_track_ksm_flag_ok(void);
+/* Adds to the sorted set *pfns the frames that two tracked pages share in
+ * a snapshot (the zero page excepted): KSM's evidence where the flag lies. */
+void cb_track_twins(const struct cb_track_snap *s, uint64_t **pfns, size_t *n);
 
 /* written.c: the per-phase bitmap of written tracked pages */
 int cb_written_init(void);

@@ -151,9 +151,10 @@ int cb_place_thread(struct cb_ctx *c, const char *who, int slot);
 /* Fill a page with a value no earlier write produced, so that neither a
  * read-modify-write fault nor KSM re-merging can disguise the write. */
 void cb_fresh_write(void *page, uint64_t tag);
-/* Records a write to a tracked page the workload did itself, not through
- * cb_fresh_write (e.g. a read-modify-write): only written pages count as
- * copied or reused. */
+/* Records that a tracked page took part in a COW decision the workload
+ * caused other than through cb_fresh_write: its own read-modify-write, or
+ * a pin that breaks COW (FOLL_WRITE) or unshares (a read-only long-term
+ * pin). Only such "written" pages count as copied or reused. */
 void cb_written(const void *addr);
 
 /* Wait for swap/file writeback to finish (nr_writeback == 0); -1 on timeout. */
