@@ -65,7 +65,7 @@ struct st_proc {
 	size_t nhist, histcap;
 	/* From the fault log: write faults on present pages (x86 error code
 	 * PROT|WRITE) that hit a listed page in its window, and the others. */
-	uint64_t fl_cow, fl_other_wp;
+	uint64_t fl_cow, fl_other_wp, fl_faults;
 };
 
 struct st_state {

@@ -114,12 +114,15 @@ static void fill_counts(struct st_state *s, json_t *p, const struct st_counts *c
  * pages outside the lists are the other write-protect faults (private file
  * pages, write-notify of shared mappings). */
 static void fill_log(struct st_state *s, json_t *p, uint64_t cow, uint64_t other,
-		     uint64_t decided)
+		     uint64_t faults, uint64_t decided)
 {
 	if (!s->fl_used) {
-		unavailable(p, "faultlog", s->fl_why[0] ? s->fl_why : "no fault log");
+		json_object_set_new(json_object_get(p, "unavailable"), "faultlog",
+				    json_string(s->fl_why[0] ? s->fl_why : "no fault log"));
 		return;
 	}
+	json_object_set_new(p, "faultlog", json_pack("{s:I, s:i, s:I}", "faults",
+		(json_int_t)faults, "allocs", 0, "lost", (json_int_t)s->fl_lost));
 	metric(p, "faultlog_cow_faults", (double)cow, "faults");
 	metric(p, "faultlog_other_wp_faults", (double)other, "faults");
 	metric(p, "kernel_cow_breaks", decided > cow ? (double)(decided - cow) : 0, "pages");
@@ -175,7 +178,7 @@ static json_t *proc_phase(struct st_state *s, const struct st_proc *p)
 	phase_name(p, name, sizeof name);
 	json_t *ph = phase_new(name);
 	fill_counts(s, ph, &p->c, map_pages(p), p->extra_known, !p->lost_at_exec && !p->c.gone);
-	fill_log(s, ph, p->fl_cow, p->fl_other_wp, p->c.copied + p->c.reused);
+	fill_log(s, ph, p->fl_cow, p->fl_other_wp, p->fl_faults, p->c.copied + p->c.reused);
 	set_u(ph, "faults_minor", p->minflt);
 	set_u(ph, "faults_major", p->majflt);
 	uint64_t end = p->t_end ? p->t_end : cb_now_ns();
@@ -235,12 +238,13 @@ static json_t *total_phase(struct st_state *s, json_t *d, json_t *perf_why)
 	bool known, exact;
 	sum_counts(s, &c, &pages, &known, &exact);
 	fill_counts(s, ph, &c, pages, known, exact);
-	uint64_t cow = 0, other = 0;
+	uint64_t cow = 0, other = 0, faults = 0;
 	for (size_t i = 0; i < s->nprocs; i++) {
 		cow += s->procs[i].fl_cow;
 		other += s->procs[i].fl_other_wp;
+		faults += s->procs[i].fl_faults;
 	}
-	fill_log(s, ph, cow, other, c.copied + c.reused);
+	fill_log(s, ph, cow, other, faults, c.copied + c.reused);
 	set_u(ph, "elapsed_ns", cb_now_ns() - s->t0);
 	total_faults(s, ph, d, "perf.page-faults-min", "faults_minor", false);
 	total_faults(s, ph, d, "perf.page-faults-maj", "faults_major", true);
@@ -262,6 +266,39 @@ static json_t *total_phase(struct st_state *s, json_t *d, json_t *perf_why)
 			(json_int_t)c.reused, "pgreuse", reuse));
 	json_object_set(ph, "counters", d);
 	return ph;
+}
+
+static const struct {
+	const char *key, *why;
+} null_reasons[] = {
+	{ "swapin_copied", "stat lists pages present at a fork stop and does not follow them "
+			   "through swap: a page that leaves is counted in metrics.gone" },
+	{ "swapin_reused", "stat lists pages present at a fork stop and does not follow them "
+			   "through swap: a page that leaves is counted in metrics.gone" },
+	{ "refaulted", "stat lists pages present at a fork stop and does not follow them "
+		       "through reclaim: a page that leaves is counted in metrics.gone" },
+	{ "extra_by_cause", "stat does not tell the cause of an extra copy yet (the fault "
+			    "log's allocation events are not used)" },
+	{ "ops", "the program's operations are unknown to stat" },
+	{ "ns_per_op", "the program's operations are unknown to stat" },
+	{ "written", no_excl },
+	{ "necessary_copies", "whether a copy was avoidable is unknown (see extra_copies)" },
+};
+
+/* Every standard key left null says why (the schema requires it). */
+static void explain_nulls(json_t *p)
+{
+	json_t *un = json_object_get(p, "unavailable");
+	if (!json_object_get(p, "extra_by_cause"))
+		json_object_set_new(p, "extra_by_cause", json_null());
+	for (size_t i = 0; i < sizeof null_reasons / sizeof *null_reasons; i++)
+		if (json_is_null(json_object_get(p, null_reasons[i].key)) &&
+		    !json_object_get(un, null_reasons[i].key))
+			json_object_set_new(un, null_reasons[i].key,
+					    json_string(null_reasons[i].why));
+	for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
+		if (json_is_null(json_object_get(p, k->name)) && !json_object_get(un, k->name))
+			json_object_set_new(un, k->name, json_string("not measured by stat"));
 }
 
 static char *command_text(const struct cb_stat_opts *o)
@@ -288,6 +325,10 @@ static json_t *rep_object(struct st_state *s, json_t *d, json_t *perf_why, int s
 	for (size_t i = 0; i < s->nprocs; i++)
 		json_array_append_new(phases, proc_phase(s, &s->procs[i]));
 	json_array_append_new(phases, total_phase(s, d, perf_why));
+	size_t i;
+	json_t *ph;
+	json_array_foreach(phases, i, ph)
+		explain_nulls(ph);
 	char st[16];
 	snprintf(st, sizeof st, "%d", status);
 	json_t *notes = json_pack("{s:s, s:s, s:s, s:s}", "method", method, "cannot_see",

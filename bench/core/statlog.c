@@ -87,10 +87,11 @@ void st_log_replay(struct st_state *s)
 	for (size_t i = 0; i < n; i++) {
 		const struct cb_fl_event *e = &ev[i];
 		unsigned need = CB_PF_PROT | CB_PF_WRITE;
-		if (e->kind != CB_FL_FAULT || (e->error_code & need) != need)
-			continue;
-		struct st_proc *p = proc_at(s, e->pid, e->time_ns);
+		struct st_proc *p = e->kind == CB_FL_FAULT ? proc_at(s, e->pid, e->time_ns) : NULL;
 		if (!p)
+			continue;
+		p->fl_faults++;
+		if ((e->error_code & need) != need)
 			continue;
 		if (hit(p, (uintptr_t)e->addr & mask, e->time_ns))
 			p->fl_cow++;
