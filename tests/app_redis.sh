@@ -12,9 +12,14 @@ before=$(ls -d /tmp/cowbench-redis-* 2>/dev/null | wc -l)
 "$BIN" run app:redis-bgsave --reps 1 --size 32M -o rate=5000 --out "$out/r.json" >"$out/log" 2>&1 ||
 	{ echo "FAIL: run failed"; cat "$out/log"; exit 1; }
 fail=0
-python3 - "$out/r.json" <<'PY' || fail=1
+python3 - "$out/r.json" "$(dirname "$0")/../bench/schema/result.schema.json" <<'PY' || fail=1
 import json, sys
 d = json.load(open(sys.argv[1]))
+try:
+    import jsonschema
+    jsonschema.validate(d, json.load(open(sys.argv[2])))
+except ImportError:
+    pass
 w = d["workloads"][0]
 assert w["skipped"] is None, w["skipped"]
 r = w["reps"][0]
