@@ -39,6 +39,12 @@ struct st_map {
 struct st_hist {
 	uintptr_t va;
 	uint64_t t_listed, t_settled;
+	bool copied;
+};
+
+/* [from, to) in which a process was the last of its fork family alive. */
+struct st_alone {
+	uint64_t from, to; /* to 0: still */
 };
 
 struct st_counts {
@@ -66,6 +72,8 @@ struct st_proc {
 	/* From the fault log: write faults on present pages (x86 error code
 	 * PROT|WRITE) that hit a listed page in its window, and the others. */
 	uint64_t fl_cow, fl_other_wp, fl_faults;
+	struct st_alone *alone_at;
+	size_t nalone;
 };
 
 struct st_state {
@@ -107,7 +115,8 @@ void st_proc_comm(struct st_proc *p);
 void st_log_open(struct st_state *s, const pid_t *pids, int npids);
 /* Drains the log and matches each write fault to the listed page it hit. */
 void st_log_replay(struct st_state *s);
-void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now);
+void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now, bool copied);
+void st_alone_mark(struct st_proc *p, bool alone, uint64_t now);
 
 /* statdoc.c */
 json_t *st_document(struct st_state *s, const struct cb_stat_opts *o, json_t *env,

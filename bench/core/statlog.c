@@ -27,7 +27,7 @@ void st_log_open(struct st_state *s, const pid_t *pids, int npids)
 	}
 }
 
-void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now)
+void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now, bool copied)
 {
 	if (p->nhist == p->histcap) {
 		size_t cap = p->histcap ? p->histcap * 2 : 256;
@@ -37,7 +37,29 @@ void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now)
 		p->hist = h;
 		p->histcap = cap;
 	}
-	p->hist[p->nhist++] = (struct st_hist){ va, p->list_t, now };
+	p->hist[p->nhist++] = (struct st_hist){ va, p->list_t, now, copied };
+}
+
+void st_alone_mark(struct st_proc *p, bool alone, uint64_t now)
+{
+	if (!alone) {
+		if (p->nalone && !p->alone_at[p->nalone - 1].to)
+			p->alone_at[p->nalone - 1].to = now;
+		return;
+	}
+	struct st_alone *a = realloc(p->alone_at, (p->nalone + 1) * sizeof *a);
+	if (!a)
+		return;
+	p->alone_at = a;
+	a[p->nalone++] = (struct st_alone){ now, 0 };
+}
+
+static bool alone_at(const struct st_proc *p, uint64_t t)
+{
+	for (size_t i = 0; i < p->nalone; i++)
+		if (p->alone_at[i].from <= t && (!p->alone_at[i].to || t < p->alone_at[i].to))
+			return true;
+	return false;
 }
 
 static int by_va(const void *a, const void *b)
@@ -57,8 +79,8 @@ static struct st_proc *proc_at(struct st_state *s, uint32_t pid, uint64_t t)
 	return NULL;
 }
 
-/* Whether a page of p's history took its COW fault at t. */
-static bool hit(const struct st_proc *p, uintptr_t page, uint64_t t)
+/* The page of p's history that took its COW fault at t, or NULL. */
+static const struct st_hist *hit(const struct st_proc *p, uintptr_t page, uint64_t t)
 {
 	size_t lo = 0, hi = p->nhist;
 	while (lo < hi) {
@@ -70,8 +92,8 @@ static bool hit(const struct st_proc *p, uintptr_t page, uint64_t t)
 	}
 	for (size_t i = lo; i < p->nhist && p->hist[i].va == page; i++)
 		if (p->hist[i].t_listed <= t && t <= p->hist[i].t_settled)
-			return true;
-	return false;
+			return &p->hist[i];
+	return NULL;
 }
 
 void st_log_replay(struct st_state *s)
@@ -93,10 +115,16 @@ void st_log_replay(struct st_state *s)
 		p->fl_faults++;
 		if ((e->error_code & need) != need)
 			continue;
-		if (hit(p, (uintptr_t)e->addr & mask, e->time_ns))
-			p->fl_cow++;
-		else
+		const struct st_hist *h = hit(p, (uintptr_t)e->addr & mask, e->time_ns);
+		if (!h) {
 			p->fl_other_wp++;
+			continue;
+		}
+		p->fl_cow++;
+		/* A copy made while the writer was the last of its family: the
+		 * kernel could have reused the page. */
+		if (h->copied && p->extra_known && alone_at(p, e->time_ns))
+			p->c.extra++;
 	}
 	s->fl_used = true;
 	if (s->fl_lost)

@@ -352,11 +352,19 @@ void st_share_list(const struct st_proc *from, struct st_proc *to)
 	to->pages = malloc((from->npages ? from->npages : 1) * sizeof *to->pages);
 	to->npages = to->pages ? from->npages : 0;
 	to->list_t = from->list_t;
-	for (size_t i = 0; i < to->npages; i++) {
+	/* Mapping indexes translated once per mapping, not looked up by name
+	 * per page (that was a strcmp per page and mapping at every fork). */
+	uint32_t *tr = malloc((from->nmaps ? from->nmaps : 1) * sizeof *tr);
+	for (size_t m = 0; tr && m < from->nmaps; m++)
+		tr[m] = map_index(to, from->maps[m].name);
+	for (size_t i = 0; tr && i < to->npages; i++) {
 		to->pages[i] = from->pages[i];
-		to->pages[i].map = map_index(to, from->maps[from->pages[i].map].name);
+		to->pages[i].map = tr[from->pages[i].map];
 		to->maps[to->pages[i].map].shared++;
 	}
+	if (!tr)
+		to->npages = 0;
+	free(tr);
 }
 
 /* Current pagemap entries of the listed pages: one read per cluster. */
@@ -450,7 +458,7 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 		if (what[i] == ST_COPIED)
 			pfn[copies++] = p->pages[i].pfn;
 		if (what[i] == ST_COPIED || what[i] == ST_REUSED)
-			st_hist_add(p, p->pages[i].va, t);
+			st_hist_add(p, p->pages[i].va, t, what[i] == ST_COPIED);
 		count(p, &p->pages[i], what[i]);
 		if (what[i] == ST_KEEP)
 			p->pages[k++] = p->pages[i];
@@ -462,8 +470,8 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 	for (size_t i = 0; i < copies; i++)
 		left += bit(fl[i], KPF_SWAPCACHE) && bit(fl[i], KPF_ANON);
 	p->c.leftover += left;
-	if (p->alone && p->extra_known)
-		p->c.extra += copies;
+	if (p->alone && p->extra_known && !s->fl)
+		p->c.extra += copies; /* with a log the replay times each copy instead */
 out:
 	free(now);
 	free(pfn);

@@ -134,8 +134,12 @@ static void family_leave(struct st_state *s, int fam)
 	for (size_t i = 0; i < s->nprocs; i++) {
 		struct st_proc *q = &s->procs[i];
 		if (q->alive && q->family == fam) {
-			st_settle(s, q, true); /* copies so far were necessary */
+			/* Copies so far were necessary. With the fault log the
+			 * replay times each copy against this moment instead. */
+			if (!s->fl)
+				st_settle(s, q, true);
 			q->alone = true;
+			st_alone_mark(q, true, cb_now_ns());
 		}
 	}
 }
@@ -176,6 +180,7 @@ static void on_fork(struct tracer *t, pid_t tid, pid_t child, bool shares_vm)
 	p->c.shared_at_fork += n;
 	s->family_alive[p->family]++;
 	p->alone = false;
+	st_alone_mark(p, false, cb_now_ns());
 	int ci = proc_new(s, child, pi, p->family);
 	if (ci < 0)
 		return;
@@ -224,6 +229,7 @@ static void on_exec(struct tracer *t, pid_t tid)
 	p->family = family_new(s);
 	p = &s->procs[pi];
 	p->alone = true;
+	st_alone_mark(p, true, cb_now_ns());
 	p->extra_known = true;
 	st_proc_comm(p);
 	family_leave(s, old);
@@ -488,6 +494,7 @@ static void free_tracer(struct tracer *t)
 		free(t->s.procs[i].pages);
 		free(t->s.procs[i].maps);
 		free(t->s.procs[i].hist);
+		free(t->s.procs[i].alone_at);
 	}
 	free(t->s.procs);
 	free(t->s.tids);
