@@ -244,6 +244,11 @@ static void proc_end(struct st_state *s, struct st_proc *p)
 	p->alive = false;
 	if (!p->t_end)
 		p->t_end = cb_now_ns();
+	/* Its list can never settle again: free it (a fork-heavy tree would
+	 * otherwise keep one heap-sized list per dead child). */
+	free(p->pages);
+	p->pages = NULL;
+	p->npages = 0;
 	family_leave(s, p->family);
 }
 
