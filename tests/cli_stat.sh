@@ -46,7 +46,10 @@ sleep 0.5
 kill -INT $st
 wait $st
 rc=$?
-pkill -P $st 2>/dev/null
+cmdpid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["workloads"][0]["reps"][0]["phases"][0]["process"]["pid"])' "$out/int.json" 2>/dev/null)
+sleep 0.2
+[[ -n $cmdpid && -e /proc/$cmdpid ]] && grep -qx sleep "/proc/$cmdpid/comm" &&
+	{ bad "SIGINT left the command running"; kill "$cmdpid"; }
 c=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["complete"], d["workloads"][0]["name"])' "$out/int.json" 2>&1)
 [[ $rc -eq 130 && $c == "False stat:sleep" ]] && ok || bad "SIGINT: rc=$rc document: $c"
 

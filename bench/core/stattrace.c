@@ -568,6 +568,8 @@ int cb_stat_run(const struct cb_stat_opts *o)
 		settle_all(&t.s);
 	if (!ended)
 		detach_all(&t);
+	if (interrupted && t.cmd > 0 && !kill(t.cmd, SIGTERM)) /* as perf stat does */
+		waitpid(t.cmd, NULL, 0);
 	int rc = finish(&t, before, !interrupted, interrupted);
 	free_tracer(&t);
 	return rc;
