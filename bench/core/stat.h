@@ -36,10 +36,14 @@ struct st_map {
 
 /* A page that left a list as copied or reused, with the window in which
  * its COW write fault must lie (for the fault log's replay). */
+enum st_hist_kind { ST_H_COPIED, ST_H_REUSED, ST_H_KEPT };
+
 struct st_hist {
 	uintptr_t va;
 	uint64_t t_listed, t_settled;
-	bool copied;
+	uint32_t map;
+	uint8_t kind; /* enum st_hist_kind; KEPT: left the list unwritten-looking */
+	bool used;    /* a fault already matched it */
 };
 
 /* [from, to) in which a process was the last of its fork family alive. */
@@ -115,7 +119,11 @@ void st_proc_comm(struct st_proc *p);
 void st_log_open(struct st_state *s, const pid_t *pids, int npids);
 /* Drains the log and matches each write fault to the listed page it hit. */
 void st_log_replay(struct st_state *s);
-void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now, bool copied);
+void st_hist_add(struct st_proc *p, const struct st_page *pg, uint64_t now, int kind);
+/* Before a list is dropped (a new fork's list, a reaped process, the end):
+ * on kernels that hide PG_anon_exclusive, its pages go to the history, so
+ * that the log can tell which of them a write reused. */
+void st_hist_keep(struct st_state *s, struct st_proc *p);
 void st_alone_mark(struct st_proc *p, bool alone, uint64_t now);
 
 /* statdoc.c */

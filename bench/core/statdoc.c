@@ -83,7 +83,7 @@ static void fill_counts(struct st_state *s, json_t *p, const struct st_counts *c
 	set_u(p, "copy_bytes", c->copied * ps);
 	set_u(p, "swapcache_leftover_pages", c->leftover);
 	set_u(p, "swapcache_leftover_bytes", c->leftover * ps);
-	if (s->have_excl_bit) {
+	if (s->have_excl_bit || s->fl_used) { /* without the bit: the log's matches */
 		set_u(p, "reused", c->reused);
 		set_u(p, "written", c->copied + c->reused);
 		metric(p, "cow_faults", (double)(c->copied + c->reused), "faults");
@@ -99,7 +99,8 @@ static void fill_counts(struct st_state *s, json_t *p, const struct st_counts *c
 	}
 	unavailable(p, "swapped_in", "stat lists only pages present at a fork");
 	json_object_set_new(p, "outcome_method", json_string("pfn"));
-	json_object_set_new(p, "outcome_exact", json_boolean(exact && s->have_excl_bit));
+	json_object_set_new(p, "outcome_exact",
+			    json_boolean(exact && (s->have_excl_bit || s->fl_used)));
 	if (!exact)
 		json_object_set_new(json_object_get(p, "unavailable"), "outcome_exact",
 			json_string("pages left the lists unseen (swapped or unmapped before a "
@@ -334,7 +335,9 @@ static json_t *rep_object(struct st_state *s, json_t *d, json_t *perf_why, int s
 	snprintf(st, sizeof st, "%d", status);
 	json_t *notes = json_pack("{s:s, s:s, s:s, s:s}", "method", method, "cannot_see",
 				  cannot_see, "exit_status", st, "reuse_visible",
-				  s->have_excl_bit ? "yes (PG_anon_exclusive in kpageflags)" : no_excl);
+				  s->have_excl_bit ? "yes (PG_anon_exclusive in kpageflags)"
+				  : s->fl_used ? "yes (fault log: a COW write fault on a page that "
+						 "kept its frame)" : no_excl);
 	return json_pack("{s:i, s:o, s:o, s:[], s:n, s:n, s:O, s:O}", "rep", 0, "phases", phases,
 			 "notes", notes, "placement", "skipped", "error", "forks", s->forks,
 			 "intervals", s->intervals);
@@ -459,7 +462,7 @@ void st_print(struct st_state *s, json_t *w, FILE *out)
 	fprintf(out, "   TLB shootdown IPIs (system-wide)");
 	cell(out, total, "tlb_shootdowns", 1);
 	fprintf(out, "\n");
-	if (!s->have_excl_bit)
+	if (!s->have_excl_bit && !s->fl_used)
 		fprintf(out, "  reused: n/a: %s\n", no_excl);
 }
 

@@ -27,7 +27,7 @@ void st_log_open(struct st_state *s, const pid_t *pids, int npids)
 	}
 }
 
-void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now, bool copied)
+void st_hist_add(struct st_proc *p, const struct st_page *pg, uint64_t now, int kind)
 {
 	if (p->nhist == p->histcap) {
 		size_t cap = p->histcap ? p->histcap * 2 : 256;
@@ -37,7 +37,17 @@ void st_hist_add(struct st_proc *p, uintptr_t va, uint64_t now, bool copied)
 		p->hist = h;
 		p->histcap = cap;
 	}
-	p->hist[p->nhist++] = (struct st_hist){ va, p->list_t, now, copied };
+	p->hist[p->nhist++] = (struct st_hist){ pg->va, p->list_t, now, pg->map, (uint8_t)kind,
+						false };
+}
+
+void st_hist_keep(struct st_state *s, struct st_proc *p)
+{
+	if (s->have_excl_bit || !s->fl)
+		return;
+	uint64_t now = cb_now_ns();
+	for (size_t i = 0; i < p->npages; i++)
+		st_hist_add(p, &p->pages[i], now, ST_H_KEPT);
 }
 
 void st_alone_mark(struct st_proc *p, bool alone, uint64_t now)
@@ -65,6 +75,8 @@ static bool alone_at(const struct st_proc *p, uint64_t t)
 static int by_va(const void *a, const void *b)
 {
 	const struct st_hist *x = a, *y = b;
+	if (x->va == y->va)
+		return (x->t_listed > y->t_listed) - (x->t_listed < y->t_listed);
 	return (x->va > y->va) - (x->va < y->va);
 }
 
@@ -80,7 +92,7 @@ static struct st_proc *proc_at(struct st_state *s, uint32_t pid, uint64_t t)
 }
 
 /* The page of p's history that took its COW fault at t, or NULL. */
-static const struct st_hist *hit(const struct st_proc *p, uintptr_t page, uint64_t t)
+static struct st_hist *hit(const struct st_proc *p, uintptr_t page, uint64_t t)
 {
 	size_t lo = 0, hi = p->nhist;
 	while (lo < hi) {
@@ -101,6 +113,8 @@ void st_log_replay(struct st_state *s)
 	if (!s->fl)
 		return;
 	cb_faultlog_disable(s->fl);
+	for (size_t i = 0; i < s->nprocs; i++)
+		st_hist_keep(s, &s->procs[i]); /* the lists still open at the end */
 	const struct cb_fl_event *ev;
 	size_t n = cb_faultlog_drain(s->fl, &ev, &s->fl_lost);
 	for (size_t i = 0; i < s->nprocs; i++)
@@ -115,15 +129,22 @@ void st_log_replay(struct st_state *s)
 		p->fl_faults++;
 		if ((e->error_code & need) != need)
 			continue;
-		const struct st_hist *h = hit(p, (uintptr_t)e->addr & mask, e->time_ns);
-		if (!h) {
-			p->fl_other_wp++;
+		struct st_hist *h = hit(p, (uintptr_t)e->addr & mask, e->time_ns);
+		if (!h || h->used) {
+			p->fl_other_wp += !h;
 			continue;
 		}
+		h->used = true;
 		p->fl_cow++;
+		/* Kept the same frame and took a COW write fault: reused (the
+		 * kernel hides the exclusive bit that would have said so). */
+		if (h->kind == ST_H_KEPT) {
+			p->c.reused++;
+			p->maps[h->map].reused++;
+		}
 		/* A copy made while the writer was the last of its family: the
 		 * kernel could have reused the page. */
-		if (h->copied && p->extra_known && alone_at(p, e->time_ns))
+		if (h->kind == ST_H_COPIED && p->extra_known && alone_at(p, e->time_ns))
 			p->c.extra++;
 	}
 	s->fl_used = true;

@@ -332,6 +332,7 @@ size_t st_snapshot(struct st_state *s, struct st_proc *p, bool attach)
 		return 0;
 	}
 	settle_from(s, p, false, &d);
+	st_hist_keep(s, p);
 	struct cand c = { 0 };
 	for (size_t i = 0; i < d.nv; i++)
 		scan_vma(s, p, &d.v[i], d.pm[i], attach, &c);
@@ -458,7 +459,8 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 		if (what[i] == ST_COPIED)
 			pfn[copies++] = p->pages[i].pfn;
 		if (what[i] == ST_COPIED || what[i] == ST_REUSED)
-			st_hist_add(p, p->pages[i].va, t, what[i] == ST_COPIED);
+			st_hist_add(p, &p->pages[i], t,
+				    what[i] == ST_COPIED ? ST_H_COPIED : ST_H_REUSED);
 		count(p, &p->pages[i], what[i]);
 		if (what[i] == ST_KEEP)
 			p->pages[k++] = p->pages[i];

@@ -246,6 +246,7 @@ static void proc_end(struct st_state *s, struct st_proc *p)
 		p->t_end = cb_now_ns();
 	/* Its list can never settle again: free it (a fork-heavy tree would
 	 * otherwise keep one heap-sized list per dead child). */
+	st_hist_keep(s, p);
 	free(p->pages);
 	p->pages = NULL;
 	p->npages = 0;
