@@ -36,7 +36,7 @@ static const char cannot_see[] =
 	"that are not write faults of the process itself (read() or recv() into a shared "
 	"buffer, get_user_pages with FOLL_WRITE, process_vm_writev) are counted as copies or "
 	"reuses, and told apart from user writes only by the fault log (kernel_cow_breaks); "
-	"threads of a -p process other than its main thread are not in the fault log; two copies of one page between settle "
+	"a -p process with more threads than the fault log has rings for gets no log; two copies of one page between settle "
 	"points count once; PMD-mapped THPs are counted per 4 KiB page; reuses on kernels "
 	"before 5.19 (no PG_anon_exclusive in kpageflags: reused is null there).";
 
