@@ -12,7 +12,12 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config git
 	libjansson-dev libhwloc-dev libnuma-dev liburing-dev libpfm4-dev libcmocka-dev
 	libibverbs-dev ibverbs-providers libnl-3-dev libnl-route-3-dev
-	gnuplot-nox python3 python3-jsonschema util-linux procps kmod valgrind)
+	gnuplot-nox python3 python3-jsonschema util-linux procps kmod valgrind
+	time bc)
+# app:redis-bgsave runs its own redis-server on a private port (Debian's
+# package also installs and starts the system service on 6379: cowbench
+# never talks to that one).
+PACKAGES+=(redis-server redis-tools)
 # The fuzz build only: clang with its libFuzzer/sanitizer runtimes.
 [[ ${1:-} == --fuzz ]] && PACKAGES+=(clang-14 libclang-rt-14-dev)
 # Booting other kernels: fetch (apt-get, dpkg-deb, depmod, Debian's keys) and

@@ -27,4 +27,5 @@
 	X(probe_s7b) \
 	X(probe_s7c) \
 	X(probe_s7d) \
-	X(probe_s9c)
+	X(probe_s9c) \
+	X(app_redis_bgsave)

@@ -36,7 +36,7 @@ void cli_fingerprint_hooks(struct cb_run_opts *o);
 void cli_man_page(FILE *f, const struct cb_command *const *commands);
 void cli_bash_completion(FILE *f, const struct cb_command *const *commands);
 
-#define CB_COMMANDS(X) X(list) X(env) X(run) X(probe) X(compare) X(repro) X(restore) X(bench)
+#define CB_COMMANDS(X) X(list) X(env) X(run) X(probe) X(compare) X(repro) X(restore) X(stat) X(bench)
 #define CB_DECLARE_COMMAND(n) extern const struct cb_command cb_cmd_##n;
 CB_COMMANDS(CB_DECLARE_COMMAND)
 

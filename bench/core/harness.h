@@ -30,6 +30,7 @@ struct cb_ctx {
 	struct cb_faultlog *fl; /* the current phase's fault log, or NULL */
 	char fl_why[200];       /* why the phase has none, when it wanted one */
 	bool fl_wanted;
+	bool unmarked_writes; /* CB_PHASE_UNMARKED_WRITES */
 	uint64_t *ksm_pfns; /* frames seen shared this repetition (sorted) */
 	size_t nksm;
 	json_t *counters_before;
@@ -65,6 +66,7 @@ json_t *cb_counters_delta(json_t *before, json_t *after);
 
 /* perf.c */
 struct cb_perf *cb_perf_open(const char **extra, int nextra);
+struct cb_perf *cb_perf_open_task(pid_t pid, const char **extra, int nextra);
 void cb_perf_read(struct cb_perf *p, json_t *into);
 json_t *cb_perf_unavailable(struct cb_perf *p);
 const char *cb_perf_why(struct cb_perf *p, const char *name);

@@ -25,13 +25,13 @@ struct cb_perf {
 	int n;
 };
 
-static int perf_open(struct perf_event_attr *a)
+static int perf_open(struct perf_event_attr *a, pid_t pid)
 {
 	a->size = sizeof *a;
 	a->disabled = 0;
 	a->inherit = 1;
 	a->exclude_hv = 1;
-	return (int)syscall(SYS_perf_event_open, a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return (int)syscall(SYS_perf_event_open, a, pid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
 int cb_tracepoint_id(const char *sys, const char *name, char *why, size_t whylen)
@@ -138,7 +138,7 @@ int cb_perf_event_known(const char *name, char *why, size_t len)
 	return strstr(why, "libpfm4:") == why ? -1 : 0;
 }
 
-static void add_event(struct cb_perf *p, const char *name)
+static void add_event(struct cb_perf *p, const char *name, pid_t pid)
 {
 	if (p->n >= MAX_EVENTS)
 		return;
@@ -148,22 +148,29 @@ static void add_event(struct cb_perf *p, const char *name)
 	struct perf_event_attr a;
 	if (encode(name, &a, e->why, sizeof e->why))
 		return;
-	e->fd = perf_open(&a);
+	e->fd = perf_open(&a, pid);
 	if (e->fd < 0)
 		snprintf(e->why, sizeof e->why, "perf_event_open(%s): %s", name, strerror(errno));
 }
 
-struct cb_perf *cb_perf_open(const char **extra, int nextra)
+/* pid 0: the calling process; otherwise that task and the children it
+ * forks from now on (`cowbench stat`). */
+struct cb_perf *cb_perf_open_task(pid_t pid, const char **extra, int nextra)
 {
 	struct cb_perf *p = calloc(1, sizeof *p);
 	if (!p)
 		return NULL;
-	add_event(p, "page-faults-min");
-	add_event(p, "page-faults-maj");
-	add_event(p, "tlb:tlb_flush");
+	add_event(p, "page-faults-min", pid);
+	add_event(p, "page-faults-maj", pid);
+	add_event(p, "tlb:tlb_flush", pid);
 	for (int i = 0; i < nextra; i++)
-		add_event(p, extra[i]);
+		add_event(p, extra[i], pid);
 	return p;
+}
+
+struct cb_perf *cb_perf_open(const char **extra, int nextra)
+{
+	return cb_perf_open_task(0, extra, nextra);
 }
 
 void cb_perf_read(struct cb_perf *p, json_t *into)
@@ -216,7 +223,7 @@ json_t *cb_perf_probe_all(void)
 	json_t *o = json_object();
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		struct cb_perf p = { .n = 0 };
-		add_event(&p, names[i]);
+		add_event(&p, names[i], 0);
 		json_t *e = json_pack("{s:s, s:b}", "kind", kind[i], "available", p.ev[0].fd >= 0);
 		if (p.ev[0].fd >= 0)
 			close(p.ev[0].fd);

@@ -152,7 +152,9 @@ int cb_phase_begin_opts(struct cb_ctx *c, const char *name, unsigned flags)
 	c->in_phase = true;
 	cb_track_free(&c->before);
 	c->fl_why[0] = 0;
-	c->fl_wanted = c->nregions && (faultlog_all || (flags & CB_PHASE_MAY_RECLAIM));
+	c->unmarked_writes = flags & CB_PHASE_UNMARKED_WRITES;
+	c->fl_wanted = c->nregions && (faultlog_all || (flags & (CB_PHASE_MAY_RECLAIM |
+								 CB_PHASE_UNMARKED_WRITES)));
 	if (c->fl_wanted && !(c->bare & CB_BARE_PERF))
 		faultlog_open(c);
 	cb_written_clear();
@@ -322,6 +324,7 @@ static void fill_tracker(struct cb_ctx *c, json_t *p, json_t *d)
 	set_u(p, "pages", c->before.n);
 	size_t nev;
 	uint64_t lost;
+	bool logged = c->fl != NULL; /* a log with no event is still a log */
 	const struct cb_fl_event *ev = faultlog_take(c, p, &nev, &lost);
 	if (!c->nregions) {
 		tracker_unavailable(p, "no pages tracked in this phase");
@@ -339,7 +342,8 @@ static void fill_tracker(struct cb_ctx *c, json_t *p, json_t *d)
 	}
 	struct cb_classify_in in = {
 		.r = c->regions, .nr = c->nregions, .pinned = c->pinned, .npinned = c->npinned,
-		.all_written = !cb_written_covers(c->before.n), .ev = ev, .nev = nev,
+		.all_written = !cb_written_covers(c->before.n) || (c->unmarked_writes && !logged),
+		.log_written = c->unmarked_writes && logged, .ev = ev, .nev = nev,
 		.ksm_flag_ok = cb_track_ksm_flag_ok(),
 	};
 	/* Where KPF_KSM lies, a frame two tracked pages shared in any snapshot
@@ -354,6 +358,12 @@ static void fill_tracker(struct cb_ctx *c, json_t *p, json_t *d)
 	cb_track_classify(&c->before, &after, &in, &t);
 	set_counts(p, &t);
 	set_outcome(c, p, &t, lost, d);
+	if (c->unmarked_writes && !logged) { /* every page counted: reuses unknown */
+		const char *why = "another process's writes without the fault log: which "
+				  "pages it wrote is unknown (copies stay exact)";
+		unavailable(p, "reused", why);
+		unavailable(p, "written", why);
+	}
 	json_object_set_new(p, "pfn_tracking", json_true());
 	cb_track_free(&after);
 }

@@ -102,10 +102,22 @@ int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen)
 	}
 	snprintf(pending_tmp, sizeof pending_tmp, "%s", tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	int rc = fd < 0 ? -1 : json_dumpfd(doc, fd, JSON_INDENT(1) | JSON_SORT_KEYS |
-							JSON_REAL_PRECISION(10));
-	if (!rc)
-		rc = write(fd, "\n", 1) == 1 ? 0 : -1;
+	/* One string, written whole: json_dumpfd writes token by token (tens
+	 * of thousands of write calls for a stat document of a fork tree). */
+	char *text = fd < 0 ? NULL : json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS |
+							 JSON_REAL_PRECISION(10));
+	int rc = text ? 0 : -1;
+	size_t len = text ? strlen(text) : 0, done = 0;
+	if (text)
+		text[len++] = '\n'; /* replaces the terminating NUL */
+	while (!rc && done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n > 0 ? 0 : -1;
+		done += n > 0 ? (size_t)n : 0;
+	}
+	free(text);
 	if (!rc)
 		rc = fsync(fd);
 	if (fd >= 0)

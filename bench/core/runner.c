@@ -176,7 +176,7 @@ static json_t *run_rep(const struct cb_workload *w, union cb_val *vals, int rep,
 	return r;
 }
 
-static const char *const suite_names[] = { "mission", "repro", "probe" };
+static const char *const suite_names[] = { "mission", "repro", "probe", "app" };
 
 static json_t *run_workload(const struct cb_workload *w, const struct cb_run_opts *o)
 {

@@ -163,6 +163,16 @@ static void read_kpage(struct cb_page *pages, size_t n, int which)
 	free(s);
 }
 
+/* kpagecount (flags false) or kpageflags (flags true) of pages whose pm
+ * holds a PFN, for `cowbench stat`'s own page lists; -1 without the files. */
+int cb_track_kpage(struct cb_page *pages, size_t n, bool flags)
+{
+	if (open_kpage_files())
+		return -1;
+	read_kpage(pages, n, flags ? 1 : 0);
+	return 0;
+}
+
 static size_t region_pages(const struct cb_region *r, int nr)
 {
 	long ps = sysconf(_SC_PAGESIZE);
@@ -675,7 +685,8 @@ void cb_track_classify(const struct cb_track_snap *b, const struct cb_track_snap
 	t->copied = t->reused = t->extra_copies = t->necessary_copies = 0;
 	struct pg_log *pg = NULL;
 	bool *copied = calloc(b->n ? b->n : 1, sizeof *copied);
-	if (!copied || (in->ev && !(pg = calloc(b->n ? b->n : 1, sizeof *pg)))) {
+	if (!copied || ((in->ev || in->log_written) &&
+			!(pg = calloc(b->n ? b->n : 1, sizeof *pg)))) {
 		free(copied);
 		return;
 	}
@@ -684,7 +695,8 @@ void cb_track_classify(const struct cb_track_snap *b, const struct cb_track_snap
 	/* A page neither present nor swapped before is a first touch: a
 	 * fresh zeroed page, no COW decision, not counted as written. */
 	for (size_t i = 0; i < b->n && i < a->n; i++)
-		if ((in->all_written || cb_written_test(i)) &&
+		if ((in->all_written || cb_written_test(i) ||
+		     (in->log_written && pg && (pg[i].wp || pg[i].np_write))) &&
 		    (b->pages[i].pm & (PM_PRESENT | PM_SWAPPED)))
 			copied[i] = classify_page(in, b, a, pg, i, t) == WR_COPIED;
 	free(pg);

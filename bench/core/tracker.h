@@ -63,6 +63,7 @@ struct cb_classify_in {
 	const struct cb_region *pinned; /* ranges the workload pins itself */
 	int npinned;
 	bool all_written;               /* no written bitmap: count every page */
+	bool log_written;               /* a page with a logged write fault is written */
 	const struct cb_fl_event *ev;   /* the fault log, or NULL (PFNs only) */
 	size_t nev;
 	bool ksm_flag_ok;               /* KPF_KSM means KSM on this kernel */
@@ -84,6 +85,9 @@ enum cb_page_outcome { CB_PAGE_ABSENT, CB_PAGE_REUSED, CB_PAGE_COPIED, CB_PAGE_S
 		       CB_PAGE_UNMAPPED };
 enum cb_page_outcome cb_track_outcome(const struct cb_page *b, const struct cb_page *a);
 void cb_track_close(void);
+/* kpagecount (flags false) or kpageflags (flags true) into pages[].mapcount
+ * or .kflags, from each pm's PFN; -1 when the files cannot be opened. */
+int cb_track_kpage(struct cb_page *pages, size_t n, bool flags);
 /* Outcome of every written page: copied / reused / swapin_copied /
  * swapin_reused / refaulted, and the cause of each extra copy. */
 void cb_track_classify(const struct cb_track_snap *before, const struct cb_track_snap *after,

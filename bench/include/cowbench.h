@@ -48,6 +48,7 @@ enum cb_suite {
 	CB_SUITE_MISSION, /* a bare `cowbench run` */
 	CB_SUITE_REPRO,   /* `cowbench repro`: the seed threads' races */
 	CB_SUITE_PROBE,   /* `cowbench probe`: the policy fingerprint */
+	CB_SUITE_APP,     /* real programs (app:*): by name only, they start servers */
 };
 
 struct cb_workload {
@@ -115,6 +116,11 @@ enum cb_phase_flag {
 	 * logs every fault on them (the x86 fault tracepoint) so that a page
 	 * reclaimed and faulted back is not mistaken for a copy. */
 	CB_PHASE_MAY_RECLAIM = 1 << 0,
+	/* The tracked pages are another process's (a server the workload
+	 * drives): its writes cannot be marked with cb_written, so the fault
+	 * log tells which pages were written (a page with a logged write
+	 * fault); without a log every tracked page counts as written. */
+	CB_PHASE_UNMARKED_WRITES = 1 << 1,
 };
 int cb_phase_begin_opts(struct cb_ctx *c, const char *name, unsigned flags);
 int cb_phase_end(struct cb_ctx *c);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "cowbench.h"
 
@@ -64,6 +65,20 @@ struct cb_bench_opts {
 	bool force;        /* scan sizes beyond 90% of MemAvailable */
 };
 int cb_bench_run(const struct cb_bench_opts *o);
+
+/* `cowbench stat`: the COW cost of a command's or of running processes'
+ * trees (bench/core/stat*.c). */
+struct cb_stat_opts {
+	const pid_t *pids;    /* -p: processes to attach to; npids 0: run argv */
+	int npids;
+	char *const *argv;    /* -- CMD ARGS */
+	unsigned interval_ms; /* -I: interval lines; 0: none */
+	double duration_s;    /* stop (and detach) after this; 0: at the end */
+	const char *out;      /* result document; NULL: the default results directory */
+};
+/* Returns CMD's exit status (0 for -p), 2 on bad input after one line on
+ * stderr, 130 when interrupted (the document is still written). */
+int cb_stat_run(const struct cb_stat_opts *o);
 
 json_t *cb_env_collect(void);
 bool cb_is_root(void);

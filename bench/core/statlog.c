@@ -1,0 +1,157 @@
+/* `cowbench stat`: the fault log of the traced tree (bench/core/faultlog.c,
+ * exceptions:page_fault_user), drained at the end and replayed against the
+ * pages that left the lists: each write fault on a present page (x86 error
+ * code PROT|WRITE) is matched by address and time to the listed page it hit.
+ * That makes the count of COW write faults exact and independent of the
+ * frame comparison, which it cross-checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faultlog.h"
+#include "harness.h"
+#include "stat.h"
+
+/* Events the rings should hold without loss: a fork-heavy tree of a few
+ * hundred thousand faults. */
+#define LOG_EVENTS_HINT (256u << 10)
+
+void st_log_open(struct st_state *s, const pid_t *pids, int npids)
+{
+	s->fl = cb_faultlog_open(pids, npids, NULL, 0, 0, LOG_EVENTS_HINT, s->fl_why,
+				 sizeof s->fl_why);
+	if (s->fl && cb_faultlog_enable(s->fl)) {
+		snprintf(s->fl_why, sizeof s->fl_why, "cannot enable the fault log's perf events");
+		cb_faultlog_close(s->fl);
+		s->fl = NULL;
+	}
+}
+
+void st_hist_add(struct st_proc *p, const struct st_page *pg, uint64_t now, int kind)
+{
+	if (p->nhist == p->histcap) {
+		size_t cap = p->histcap ? p->histcap * 2 : 256;
+		struct st_hist *h = realloc(p->hist, cap * sizeof *h);
+		if (!h)
+			return;
+		p->hist = h;
+		p->histcap = cap;
+	}
+	p->hist[p->nhist++] = (struct st_hist){ pg->va, p->list_t, now, pg->map, (uint8_t)kind,
+						false };
+}
+
+void st_hist_keep(struct st_state *s, struct st_proc *p)
+{
+	if (s->have_excl_bit || !s->fl)
+		return;
+	uint64_t now = cb_now_ns();
+	for (size_t i = 0; i < p->npages; i++)
+		st_hist_add(p, &p->pages[i], now, ST_H_KEPT);
+}
+
+void st_alone_mark(struct st_proc *p, bool alone, uint64_t now)
+{
+	if (!alone) {
+		if (p->nalone && !p->alone_at[p->nalone - 1].to)
+			p->alone_at[p->nalone - 1].to = now;
+		return;
+	}
+	struct st_alone *a = realloc(p->alone_at, (p->nalone + 1) * sizeof *a);
+	if (!a)
+		return;
+	p->alone_at = a;
+	a[p->nalone++] = (struct st_alone){ now, 0 };
+}
+
+static bool alone_at(const struct st_proc *p, uint64_t t)
+{
+	for (size_t i = 0; i < p->nalone; i++)
+		if (p->alone_at[i].from <= t && (!p->alone_at[i].to || t < p->alone_at[i].to))
+			return true;
+	return false;
+}
+
+static int by_va(const void *a, const void *b)
+{
+	const struct st_hist *x = a, *y = b;
+	if (x->va == y->va)
+		return (x->t_listed > y->t_listed) - (x->t_listed < y->t_listed);
+	return (x->va > y->va) - (x->va < y->va);
+}
+
+/* The process that had this tgid at that time (pids are reused). */
+static struct st_proc *proc_at(struct st_state *s, uint32_t pid, uint64_t t)
+{
+	for (size_t i = s->nprocs; i-- > 0;) {
+		struct st_proc *p = &s->procs[i];
+		if ((uint32_t)p->pid == pid && p->t_start <= t && (!p->t_end || t <= p->t_end))
+			return p;
+	}
+	return NULL;
+}
+
+/* The page of p's history that took its COW fault at t, or NULL. */
+static struct st_hist *hit(const struct st_proc *p, uintptr_t page, uint64_t t)
+{
+	size_t lo = 0, hi = p->nhist;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (p->hist[mid].va < page)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < p->nhist && p->hist[i].va == page; i++)
+		if (p->hist[i].t_listed <= t && t <= p->hist[i].t_settled)
+			return &p->hist[i];
+	return NULL;
+}
+
+void st_log_replay(struct st_state *s)
+{
+	if (!s->fl)
+		return;
+	cb_faultlog_disable(s->fl);
+	for (size_t i = 0; i < s->nprocs; i++)
+		st_hist_keep(s, &s->procs[i]); /* the lists still open at the end */
+	const struct cb_fl_event *ev;
+	size_t n = cb_faultlog_drain(s->fl, &ev, &s->fl_lost);
+	for (size_t i = 0; i < s->nprocs; i++)
+		qsort(s->procs[i].hist, s->procs[i].nhist, sizeof *s->procs[i].hist, by_va);
+	uintptr_t mask = ~(uintptr_t)(s->page_size - 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct cb_fl_event *e = &ev[i];
+		unsigned need = CB_PF_PROT | CB_PF_WRITE;
+		struct st_proc *p = e->kind == CB_FL_FAULT ? proc_at(s, e->pid, e->time_ns) : NULL;
+		if (!p)
+			continue;
+		p->fl_faults++;
+		if ((e->error_code & need) != need)
+			continue;
+		struct st_hist *h = hit(p, (uintptr_t)e->addr & mask, e->time_ns);
+		if (!h || h->used) {
+			p->fl_other_wp += !h;
+			continue;
+		}
+		h->used = true;
+		p->fl_cow++;
+		/* Kept the same frame and took a COW write fault: reused (the
+		 * kernel hides the exclusive bit that would have said so). */
+		if (h->kind == ST_H_KEPT) {
+			p->c.reused++;
+			p->maps[h->map].reused++;
+		}
+		/* A copy made while the writer was the last of its family: the
+		 * kernel could have reused the page. */
+		if (h->kind == ST_H_COPIED && p->extra_known && alone_at(p, e->time_ns))
+			p->c.extra++;
+	}
+	s->fl_used = true;
+	if (s->fl_lost)
+		snprintf(s->fl_why, sizeof s->fl_why,
+			 "the fault log's rings overflowed: %llu records lost",
+			 (unsigned long long)s->fl_lost);
+	cb_faultlog_close(s->fl);
+	s->fl = NULL;
+}
