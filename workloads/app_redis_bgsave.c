@@ -532,6 +532,11 @@ const struct cb_workload cb_wl_app_redis_bgsave = {
 	.opts = opts,
 	.needs = CB_NEED_ROOT,
 	.priv_size = sizeof(struct redis),
+	.op = "SET request",
+	/* Redis keeps about 1.4x the dataset (keys, dict, 1 KiB values), and
+	 * during the save the child holds the originals of what the server
+	 * copies: up to twice that. */
+	.footprint = 3,
 	.setup = setup,
 	.run = run,
 	.teardown = teardown,

@@ -16,7 +16,7 @@ static const struct cb_opt stat_opts[] = {
 	{ .name = "duration", .type = CB_OPT_DOUBLE, .def = "0", .fmin = 0, .fmax = 1e6,
 	  .help = "stop after S seconds and detach (0: when the traced processes end)" },
 	{ .name = "out", .type = CB_OPT_STR,
-	  .help = "result file (default results/HOST_KERNEL_DATE.json)" },
+	  .help = "result file, '-' for stdout (default ~/.local/share/cowbench/results/HOST_KERNEL_DATE.json)" },
 	CB_HELP_OPT,
 	CB_OPT_END
 };

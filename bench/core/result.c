@@ -93,6 +93,15 @@ static char *temp_path(const char *path)
  * removes it in the handler. */
 int cb_result_write(json_t *doc, const char *path, char *err, size_t errlen)
 {
+	if (!strcmp(path, "-")) {
+		int rc = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_SORT_KEYS |
+						  JSON_REAL_PRECISION(10));
+		if (!rc)
+			rc = puts("") == EOF || fflush(stdout) ? -1 : 0;
+		if (rc)
+			snprintf(err, errlen, "cannot write the document to stdout");
+		return rc;
+	}
 	char *tmp = temp_path(path);
 	if (!tmp || strlen(tmp) >= sizeof pending_tmp ||
 	    (cb_journal_active() && cb_journal_tmpfile(tmp))) {

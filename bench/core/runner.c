@@ -468,17 +468,12 @@ static int run_status(json_t *doc)
 static int write_document(json_t *doc, const char *path, FILE *tty)
 {
 	char err[256];
-	if (!strcmp(path, "-")) {
-		int rc = json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_SORT_KEYS |
-							 JSON_REAL_PRECISION(10));
-		printf("\n");
-		return rc || fflush(stdout) ? 1 : 0;
-	}
 	if (cb_result_write(doc, path, err, sizeof err)) {
 		fprintf(stderr, "cowbench: %s\n", err);
 		return 1;
 	}
-	fprintf(tty, "\nresult: %s\n", path);
+	if (strcmp(path, "-"))
+		fprintf(tty, "\nresult: %s\n", path);
 	return 0;
 }
 

@@ -527,14 +527,16 @@ static int finish(struct tracer *t, json_t *before, bool complete, bool interrup
 	json_t *why = t->nperf ? cb_perf_unavailable(t->perf[0]) : json_object();
 	json_t *doc = st_document(&t->s, t->o, env, counters, why, complete, status);
 	json_t *w = json_array_get(json_object_get(doc, "workloads"), 0);
-	st_print(&t->s, w, stdout);
 	char *path = t->o->out ? strdup(t->o->out) : cb_result_default_path(env);
+	/* With the document on stdout, the table goes to stderr. */
+	FILE *tty = strcmp(path, "-") ? stdout : stderr;
+	st_print(&t->s, w, tty);
 	char err[300];
 	int rc = interrupted ? 130 : status;
 	if (cb_result_write(doc, path, err, sizeof err)) {
 		fprintf(stderr, "cowbench: %s\n", err);
 		rc = rc ? rc : 1;
-	} else {
+	} else if (tty == stdout) {
 		printf("\nresult: %s\n", path);
 	}
 	free(path);
