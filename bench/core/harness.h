@@ -46,6 +46,10 @@ struct cb_ctx {
 };
 
 /* util.c */
+#define CB_TERM_COLS 100
+/* Prints text from column indent on, wrapped at word breaks within
+ * CB_TERM_COLS. */
+void cb_print_wrapped(FILE *out, int indent, const char *text);
 uint64_t cb_now_ns(void);
 char *cb_read_file(const char *path, size_t *len);
 int cb_write_file(const char *path, const char *value);
@@ -143,7 +147,6 @@ json_t *cb_result_new(json_t *env);
 /* table.c */
 void cb_result_print_table(json_t *workload, FILE *out, bool wide);
 void cb_result_print_legend(FILE *out, json_t *workloads);
-void cb_print_wrapped(FILE *out, int indent, const char *text);
 /* causes.c: legend lines per phase under the table (written breakdown,
  * extra copies by cause, inexact outcomes, perf events unavailable) */
 void cb_result_print_causes(json_t *workload, FILE *out);

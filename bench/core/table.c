@@ -7,7 +7,6 @@
 
 #include "harness.h"
 
-#define TERM_COLS 100
 
 struct column {
 	const char *key;   /* summary key */
@@ -32,30 +31,6 @@ static const struct column columns[] = {
 	{ "elapsed_ns", "phase", "time", 8, true },
 };
 #define NCOLS (sizeof columns / sizeof *columns)
-
-/* Prints text from column `indent` on, wrapped at word breaks to fit. */
-void cb_print_wrapped(FILE *out, int indent, const char *text)
-{
-	int col = indent, width = TERM_COLS - indent;
-	const char *p = text;
-	fprintf(out, "%*s", indent, "");
-	while (*p) {
-		int n = (int)strcspn(p, " ");
-		if (col > indent && col + 1 + n > indent + width) {
-			fprintf(out, "\n%*s", indent + 2, "");
-			col = indent + 2;
-		} else if (col > indent) {
-			fputc(' ', out);
-			col++;
-		}
-		fprintf(out, "%.*s", n, p);
-		col += n;
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
-	fputc('\n', out);
-}
 
 /* 1.66us, 52.0ms, 3.2s: the unit follows the value. */
 static void time_text(char *buf, size_t len, double ns)
@@ -120,7 +95,7 @@ static int phase_room(bool wide)
 	for (size_t i = 0; i < NCOLS; i++)
 		if (wide || !columns[i].wide_only)
 			used += 1 + col_width(&columns[i], wide);
-	return TERM_COLS - used;
+	return CB_TERM_COLS - used;
 }
 
 static int phase_width(json_t *sum)

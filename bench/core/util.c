@@ -119,18 +119,6 @@ size_t cb_page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Every 8-byte word gets a value derived from the tag and its offset, so
- * the page differs from all earlier contents and from every other page. */
-void cb_fresh_write(void *page, uint64_t tag)
-{
-	uint64_t *w = page;
-	size_t n = cb_page_size() / sizeof *w;
-	uint64_t x = tag * 0x9E3779B97F4A7C15ull + (uint64_t)(uintptr_t)page;
-	for (size_t i = 0; i < n; i++)
-		w[i] = x + i;
-	cb_written(page);
-}
-
 int cb_run_quiet(char *const argv[])
 {
 	pid_t pid;
@@ -147,4 +135,28 @@ int cb_run_quiet(char *const argv[])
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Prints text from column `indent` on, wrapped at word breaks to fit. */
+void cb_print_wrapped(FILE *out, int indent, const char *text)
+{
+	int col = indent, width = CB_TERM_COLS - indent;
+	const char *p = text;
+	fprintf(out, "%*s", indent, "");
+	while (*p) {
+		int n = (int)strcspn(p, " ");
+		if (col > indent && col + 1 + n > indent + width) {
+			fprintf(out, "\n%*s", indent + 2, "");
+			col = indent + 2;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", n, p);
+		col += n;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
 }
