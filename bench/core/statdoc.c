@@ -37,7 +37,9 @@ static const char cannot_see[] =
 	"buffer, get_user_pages with FOLL_WRITE, process_vm_writev) are counted as copies or "
 	"reuses, and told apart from user writes only by the fault log (kernel_cow_breaks); "
 	"a -p process with more threads than the fault log has rings for gets no log; two copies of one page between settle "
-	"points count once; PMD-mapped THPs are counted per 4 KiB page; reuses on kernels "
+	"points count once; PMD-mapped THPs are counted per 4 KiB page; writable private "
+	"mappings larger than 1 TiB (a sanitizer's shadow, sparse reservations) are not "
+	"scanned; reuses on kernels "
 	"before 5.19 (no PG_anon_exclusive in kpageflags: reused is null there).";
 
 static void set_u(json_t *p, const char *k, uint64_t v)
@@ -158,8 +160,10 @@ static json_t *mappings(const struct st_proc *p)
 	struct st_map *m = malloc((p->nmaps ? p->nmaps : 1) * sizeof *m);
 	if (!m)
 		return o;
-	memcpy(m, p->maps, p->nmaps * sizeof *m);
-	qsort(m, p->nmaps, sizeof *m, by_cost);
+	if (p->nmaps) { /* memcpy and qsort take no NULL, even for 0 items */
+		memcpy(m, p->maps, p->nmaps * sizeof *m);
+		qsort(m, p->nmaps, sizeof *m, by_cost);
+	}
 	for (size_t i = 0; i < p->nmaps && i < TOP_MAPPINGS; i++)
 		if (m[i].copied + m[i].reused)
 			json_object_set_new(o, m[i].name, json_pack("{s:I, s:I, s:I}",

@@ -118,7 +118,9 @@ void st_log_replay(struct st_state *s)
 	const struct cb_fl_event *ev;
 	size_t n = cb_faultlog_drain(s->fl, &ev, &s->fl_lost);
 	for (size_t i = 0; i < s->nprocs; i++)
-		qsort(s->procs[i].hist, s->procs[i].nhist, sizeof *s->procs[i].hist, by_va);
+		if (s->procs[i].nhist) /* qsort takes no NULL, even for 0 items */
+			qsort(s->procs[i].hist, s->procs[i].nhist, sizeof *s->procs[i].hist,
+			      by_va);
 	uintptr_t mask = ~(uintptr_t)(s->page_size - 1);
 	for (size_t i = 0; i < n; i++) {
 		const struct cb_fl_event *e = &ev[i];

@@ -55,6 +55,8 @@ static void vma_name(struct vma *v, const char *path, unsigned long inode)
 }
 
 /* Writable private mappings: where a write to a shared page is a COW fault. */
+#define ST_MAX_MAPPING (1ull << 40)
+
 static struct vma *read_maps(pid_t pid, size_t *n)
 {
 	char path[64], line[512];
@@ -72,6 +74,10 @@ static struct vma *read_maps(pid_t pid, size_t *n)
 			   &inode, name) < 6)
 			continue;
 		if (perms[1] != 'w' || perms[3] != 'p' || !strncmp(name, "[v", 2))
+			continue;
+		/* A sanitizer's shadow or a sparse reservation: terabytes of
+		 * pagemap to read for a few resident pages (cannot_see says so). */
+		if (b - a > ST_MAX_MAPPING)
 			continue;
 		if (*n == cap) {
 			struct vma *nv = realloc(v, (cap *= 2) * sizeof *v);

@@ -279,7 +279,11 @@ vm_qemu_cmd() {
 	VM_CMD=("$VM_QEMU")
 	case $VM_ACCEL in
 	kvm) VM_CMD+=(-accel kvm -cpu host) ;;
-	tcg) VM_CMD+=(-accel tcg -cpu max) ;;
+	# One TCG thread for all vCPUs: with a thread per vCPU, a guest that
+	# patches its own kernel text (enabling the kmem:mm_page_alloc
+	# tracepoint of the fault log) while another vCPU runs it hung in
+	# __alloc_pages (5.10 guest, soft lockups at the patched NOP).
+	tcg) VM_CMD+=(-accel tcg,thread=single -cpu max) ;;
 	*) vm_die "VM_ACCEL must be tcg or kvm" ;;
 	esac
 	VM_CMD+=(-smp "$VM_SMP" -m "$VM_MEM" -nographic -no-reboot
