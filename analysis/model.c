@@ -62,10 +62,22 @@ static bool rep_usable(json_t *rep)
 	       !json_is_string(json_object_get(rep, "error"));
 }
 
+/* "copies": every copy of a written page, also those made right after a
+ * swap-in (swapin_copied, absent in older documents). */
+static double all_copies(json_t *ph)
+{
+	json_t *c = json_object_get(ph, "copied"), *s = json_object_get(ph, "swapin_copied");
+	if (!json_is_number(c))
+		return NAN;
+	return json_number_value(c) + (json_is_number(s) ? json_number_value(s) : 0);
+}
+
 static double phase_value(json_t *ph, const char *metric)
 {
 	if (json_is_string(json_object_get(ph, "skipped")))
 		return NAN;
+	if (!strcmp(metric, AN_ALL_COPIES))
+		return all_copies(ph);
 	const char *dot = strchr(metric, '.');
 	json_t *v;
 	if (dot) {
@@ -338,6 +350,8 @@ void an_table_build(struct an_table *t, struct an_set *s, int baseline)
 				struct metric_def m = { k->name, k->unit, kind_of(k->kind) };
 				add_row(t, &ids[i], phases[p], &m);
 			}
+			struct metric_def all = { AN_ALL_COPIES, "pages", AN_COUNT };
+			add_row(t, &ids[i], phases[p], &all);
 			for (size_t c = 0; c < NCAUSES; c++) {
 				struct metric_def m = { cause_keys[c], "pages", AN_COUNT };
 				add_row(t, &ids[i], phases[p], &m);

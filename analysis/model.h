@@ -8,6 +8,9 @@
 #include "load.h"
 #include "stats.h"
 
+/* A derived row: copied + swapin_copied, every copy of a written page. */
+#define AN_ALL_COPIES "copies"
+
 struct an_cell {
 	int result;
 	int n;

@@ -40,7 +40,7 @@ static bool copy_rows(const struct an_table *t, const struct an_row *any, struct
 	r->wkey = any->wkey;
 	r->workload = any->workload;
 	r->phase = any->phase;
-	r->copies = an_find_row(t, r->wkey, r->phase, "copied");
+	r->copies = an_find_row(t, r->wkey, r->phase, AN_ALL_COPIES);
 	r->extra = an_find_row(t, r->wkey, r->phase, "extra_copies");
 	r->leftovers = an_find_row(t, r->wkey, r->phase, "swapcache_leftover_pages");
 	for (size_t i = 0; !r->copies && i < sizeof stand_ins / sizeof *stand_ins; i++) {
