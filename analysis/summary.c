@@ -265,6 +265,9 @@ void an_summary_md(FILE *f, const struct an_summary *S)
 
 /* ---- terminal ---- */
 
+/* Lines of table and verdicts that make one screen with the rest. */
+#define AN_SUMMARY_SCREEN 44
+
 static int cell_width(const struct an_summary *S)
 {
 	int w = 9;
@@ -272,7 +275,7 @@ static int cell_width(const struct an_summary *S)
 		for (int k = 0; k < S->v.nk; k++) {
 			char cell[64];
 			an_summary_cell(&S->rows[i], S->v.order[k], cell, sizeof cell);
-			w = (int)strlen(cell) + 2 > w ? (int)strlen(cell) + 2 : w;
+			w = (int)strlen(cell) + 1 > w ? (int)strlen(cell) + 1 : w;
 		}
 	return w;
 }
@@ -335,33 +338,9 @@ static void text_legend(FILE *f, const struct an_summary *S, int width)
 	free(s);
 }
 
-void an_summary_text(FILE *f, const struct an_summary *S, int width)
+/* "- kernel A copies N; ...": one per row, then the workloads that agree. */
+static void verdict_lines(FILE *f, const struct an_summary *S, int width)
 {
-	if (!S->n) {
-		an_wrap(f, "Every kernel makes the same copy/reuse decisions in every phase.", 0, 0,
-			width);
-		return;
-	}
-	an_wrap(f, "Where kernels differ: copies (extra) in pages, medians over repetitions "
-		   "(docs/metrics.md); ** p<0.01, * p<0.05: exact Mann-Whitney U against the "
-		   "baseline, the first column.", 0, 0, width);
-	int cw = cell_width(S), per = (width - 2) / cw;
-	per = per < 1 ? 1 : per;
-	for (int from = 0; from < S->v.nk; from += per) {
-		int to = from + per < S->v.nk ? from + per : S->v.nk;
-		fprintf(f, "\n");
-		text_header(f, S, from, to, cw);
-		text_rows(f, S, from, to, cw);
-	}
-	for (int i = 0; i < S->n; i++)
-		if (S->rows[i].stand_in) {
-			an_wrap(f, "+ copied is null in these documents: the workload's own "
-				   "present_pages_copied stands in (every such copy is extra).", 0,
-				2, width);
-			break;
-		}
-	text_legend(f, S, width);
-	fprintf(f, "\n");
 	for (int i = 0; i < S->n; i++) {
 		char *v = an_summary_verdict(S, &S->rows[i]);
 		fputs("- ", f);
@@ -381,4 +360,52 @@ void an_summary_text(FILE *f, const struct an_summary *S, int width)
 		an_wrap(f, s, 2, 2, width);
 		free(s);
 	}
+}
+
+void an_summary_text(FILE *f, const struct an_summary *S, int width)
+{
+	if (!S->n) {
+		an_wrap(f, "Every kernel makes the same copy/reuse decisions in every phase.", 0, 0,
+			width);
+		return;
+	}
+	an_wrap(f, "Where kernels differ: copies (extra) in pages, medians over repetitions "
+		   "(docs/metrics.md); ** p<0.01, * p<0.05: exact Mann-Whitney U against the "
+		   "baseline, the first column.", 0, 0, width);
+	/* The last column needs no blank after it. */
+	int cw = cell_width(S), per = (width - 1) / cw;
+	per = per < 1 ? 1 : per;
+	for (int from = 0; from < S->v.nk; from += per) {
+		int to = from + per < S->v.nk ? from + per : S->v.nk;
+		fprintf(f, "\n");
+		text_header(f, S, from, to, cw);
+		text_rows(f, S, from, to, cw);
+	}
+	for (int i = 0; i < S->n; i++)
+		if (S->rows[i].stand_in) {
+			an_wrap(f, "+ copied is null in these documents: the workload's own "
+				   "present_pages_copied stands in (every such copy is extra).", 0,
+				2, width);
+			break;
+		}
+	text_legend(f, S, width);
+	fprintf(f, "\n");
+	char *v = NULL;
+	size_t vlen = 0;
+	FILE *m = open_memstream(&v, &vlen);
+	if (!m)
+		return;
+	verdict_lines(m, S, width);
+	fclose(m);
+	/* One screen: the verdicts only when they fit beside the table; the
+	 * report always has them. */
+	int lines = 0;
+	for (const char *c = v; *c; c++)
+		lines += *c == '\n';
+	if (2 * S->n + lines <= AN_SUMMARY_SCREEN)
+		fputs(v, f);
+	else
+		an_wrap(f, "- One verdict per row, written from the same cells: report.md, "
+			   "\"Summary\".", 0, 2, width);
+	free(v);
 }
