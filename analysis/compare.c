@@ -57,9 +57,10 @@ static void print_summary(const struct an_table *t, const struct an_opts *o)
 {
 	static struct an_summary S;
 	an_summary_build(&S, t);
-	an_summary_text(stdout, &S, AN_TERM_WIDTH);
 	if (o->capacity)
 		an_write_capacity_text(stdout, &S.v, AN_TERM_WIDTH);
+	else
+		an_summary_text(stdout, &S, AN_TERM_WIDTH);
 }
 
 static void warn(const char *why)
@@ -183,7 +184,8 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 	warn_incomplete(&set);
 	if (an_different_machines(&set, why, sizeof why))
 		warn(why);
-	if (mkdir_p(o->outdir)) {
+	/* --capacity is a view for the planner: the table, no files. */
+	if (!o->capacity && mkdir_p(o->outdir)) {
 		fprintf(stderr, "cowbench compare: cannot create %s: %s\n", o->outdir,
 			strerror(errno));
 		an_set_free(&set);
@@ -195,7 +197,7 @@ int an_compare_main(const char **paths, int npaths, const char *baseline,
 	snprintf(line, sizeof line, "baseline: %s (%s)", set.r[base].label, set.r[base].path);
 	an_wrap(stdout, line, 0, 2, AN_TERM_WIDTH);
 	print_summary(&t, o);
-	int rc = write_outputs(&t, o);
+	int rc = o->capacity ? 0 : write_outputs(&t, o);
 	int g = gate(&t, rules, o->nfail_on);
 	an_table_free(&t);
 	an_set_free(&set);

@@ -16,8 +16,8 @@ static const struct cb_opt compare_opts[] = {
 	  .help = "exit 1 when a kernel regresses against the baseline: METRIC>N "
 		  "(absolute) or METRIC>+N% (relative), e.g. extra_copies>0; repeatable" },
 	{ .name = "capacity", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
-	  .help = "print the capacity table too (extra memory, swap I/O per GiB under "
-		  "reclaim)" },
+	  .help = "print only the capacity view: extra memory and stale swap cache per GiB "
+		  "under reclaim, per kernel (writes no files)" },
 	{ .name = "emulated-times", .type = CB_OPT_BOOL, .flags = CB_OPTF_FLAG,
 	  .help = "plot times of emulated (TCG guest) results too" },
 	{ .name = "help", .type = CB_OPT_BOOL, .help = "show this help", .shortopt = 'h',
