@@ -1,16 +1,17 @@
 #!/bin/bash
 # `cowbench bench` prints figures, not verdicts: the tracker section gives
-# one row per size with a positive GiB/s and 60-100 bytes of peak memory
-# per tracked page (two snapshots, the pagemap buffer, the sorted index);
+# one row per size with a positive GiB/s and 40-120 bytes of peak memory
+# per tracked page (about 80: two snapshots, the pagemap buffer, the sorted
+# index; VmHWM's granularity blurs small sizes, hence the margin);
 # a bad size list is refused with one line and exit 2.
 set -u
 BIN=$(realpath "$1")
 [[ $(id -u) -eq 0 ]] || { echo "skipped: needs root (PFNs)"; exit 77; }
 fails=0
 trap '"$BIN" restore >/dev/null 2>&1' EXIT
-out=$("$BIN" bench --only tracker --sizes 32M,64M 2>&1)
+out=$("$BIN" bench --only tracker --sizes 64M,128M 2>&1)
 rc=$?
-rows=$(printf '%s\n' "$out" | awk '$1 ~ /^(32M|64M)$/ && $4 > 0 && $8 >= 60 && $8 <= 100' | wc -l)
+rows=$(printf '%s\n' "$out" | awk '$1 ~ /^(64M|128M)$/ && $4 > 0 && $8 >= 40 && $8 <= 120' | wc -l)
 if [[ $rc -ne 0 || $rows -ne 2 ]]; then
 	echo "FAIL: tracker rows (rc=$rc):"; printf '%s\n' "$out"; fails=$((fails + 1))
 fi
