@@ -97,7 +97,14 @@ void an_chart_axes(FILE *f, const struct an_table *t, const struct an_chart *c)
 	}
 	an_say(f, ")\nset x2tics nomirror font ',8' (");
 	for (int i = 0; i < c->ng; i++) {
-		an_say_q(f, i ? ", " : "", c->groups[i].top, ".\"\\n\".");
+		/* "workload params": the params on a line of their own, so that
+		 * the labels of neighbouring groups do not run into each other. */
+		const char *top = c->groups[i].top, *sp = strchr(top, ' ');
+		char first[128];
+		snprintf(first, sizeof first, "%.*s", sp ? (int)(sp - top) : (int)strlen(top), top);
+		an_say_q(f, i ? ", " : "", first, ".\"\\n\".");
+		if (sp)
+			an_say_q(f, "", sp + 1, ".\"\\n\".");
 		an_say_q(f, "", c->groups[i].bottom, "");
 		an_say(f, " %.6g", c->groups[i].centre);
 	}
@@ -111,7 +118,7 @@ void an_chart_axes(FILE *f, const struct an_table *t, const struct an_chart *c)
 	hi = fmax(hi, lo + 30); /* a few bars stay bar-wide, not slabs */
 	an_say(f, ")\nset xrange [%.6g:%.6g]\nset x2range [%.6g:%.6g]\n", lo, hi, lo, hi);
 	an_say(f, "set grid ytics\nset key outside right top vertical font ',9'\n"
-	       "set tmargin 6\nset bmargin 8\nset rmargin 24\nset title offset 0,1\n");
+	       "set tmargin 7\nset bmargin 8\nset rmargin 24\nset title offset 0,1\n");
 }
 
 static double chart_top(const struct an_chart *c)

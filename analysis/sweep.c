@@ -55,8 +55,10 @@ static int sweep_lines(const struct an_table *t, const struct an_opts *o, const 
 				memset(&lines[l], 0, sizeof lines[l]);
 				lines[l].kernel = k;
 				lines[l].phase = p;
-				snprintf(lines[l].title, sizeof lines[l].title, "%s, %s", r->label,
-					 row->phase);
+				char name[32];
+				an_short_name(r, name, sizeof name, 12);
+				snprintf(lines[l].title, sizeof lines[l].title, "%s (%s), %s", name,
+					 an_era_of(r), row->phase);
 				nl++;
 			}
 			struct line *L = &lines[l];
@@ -114,7 +116,8 @@ static void sweep_panel(FILE *f, struct line *lines, int nl, int panel, const ch
 	an_say_q(f, "set title ", title, "\n");
 	an_say_q(f, "set ylabel ", ylabel, "\n");
 	an_say(f, "set xlabel 'working-set size (MiB, log scale)' offset 0,0.4\nset logscale x 2\n"
-	       "set yrange [0:*]\nset grid\nset key below font ',9' spacing 1.3\nset bmargin 6\nplot ");
+	       "set yrange [0:*]\nset grid\nset key outside right top vertical font ',8'\n"
+	       "set rmargin 40\nset bmargin 4\nplot ");
 	for (int l = 0; l < nl; l++) {
 		an_say(f, "%s$line%d using 1:%d with linespoints lw 2 pt %d dt %d lc %d title ",
 		    l ? ", " : "", l, panel + 2, 5 + lines[l].phase, 1 + lines[l].phase,

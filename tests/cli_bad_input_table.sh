@@ -49,7 +49,7 @@ plus_one() {
 
 # Option lines of the help: "  -o key=TYPE  help ... [min..max]" after a
 # "workload: summary" header; run's own "--name TYPE ... [min..max]".
-mapfile -t workloads < <("$BIN" list | awk '{ print $1 }')
+mapfile -t workloads < <("$BIN" list | awk '/^[^ ]/ { print $1 }')
 ((${#workloads[@]})) || { echo "FAIL: cowbench list printed no workloads"; exit 1; }
 help=$("$BIN" run --help)
 
