@@ -50,6 +50,7 @@ struct cb_ctx {
 /* Prints text from column indent on, wrapped at word breaks within
  * CB_TERM_COLS. */
 void cb_print_wrapped(FILE *out, int indent, const char *text);
+void cb_dir_of(const char *path, char *dir, size_t len);
 uint64_t cb_now_ns(void);
 char *cb_read_file(const char *path, size_t *len);
 int cb_write_file(const char *path, const char *value);

@@ -158,12 +158,7 @@ static int temp_owner(const char *name)
 void cb_result_sweep(const char *path)
 {
 	char dir[1024];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	else
-		snprintf(dir, sizeof dir, ".");
+	cb_dir_of(path, dir, sizeof dir);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {

@@ -314,13 +314,8 @@ static void check_events(const struct cb_run_opts *o)
 
 static void check_out_dir(const char *path)
 {
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	else
-		snprintf(dir, sizeof dir, ".");
+	char dir[1024];
+	cb_dir_of(path, dir, sizeof dir);
 	if (access(dir, W_OK))
 		cb_die_usage("cannot write results to '%s': %s", dir, strerror(errno));
 }

@@ -160,3 +160,16 @@ void cb_print_wrapped(FILE *out, int indent, const char *text)
 	}
 	fputc('\n', out);
 }
+
+/* The directory part of a file path: "." for a bare name. */
+void cb_dir_of(const char *path, char *dir, size_t len)
+{
+	snprintf(dir, len, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = 0; /* "/x.json" is in "/" */
+	else if (slash)
+		*slash = 0;
+	else
+		snprintf(dir, len, ".");
+}
