@@ -89,8 +89,13 @@ static void test_cgroup(void **state)
 	json_t *r = json_array_get(json_object_get(w, "reps"), 0);
 	assert_true(json_is_null(json_object_get(r, "error")));
 	assert_true(json_is_null(json_object_get(r, "skipped")));
-	if (!strcmp(json_string_value(json_object_get(json_object_get(r, "notes"), "pressure")),
-		    "cgroup")) {
+	json_t *notes = json_object_get(r, "notes");
+	/* Under a sanitizer the harness loosens the limit by the sanitizer's
+	 * own memory on purpose (cgroup_sanitizer_slack): the working set may
+	 * then fit, and the pressure this test checks need not happen. */
+	bool loosened = json_object_get(notes, "cgroup_sanitizer_slack") != NULL;
+	if (!loosened &&
+	    !strcmp(json_string_value(json_object_get(notes, "pressure")), "cgroup")) {
 		for (int rep = 0; rep < 2; rep++) {
 			json_t *rd = tu_phase(w, rep, "S3a-read");
 			long long pages = tu_int(rd, "pages");
@@ -127,8 +132,13 @@ static void test_tight_limit(void **state)
 	json_t *w = tu_run("swap-thrash", 2, kv, 3);
 	json_t *r = json_array_get(json_object_get(w, "reps"), 0);
 	assert_true(json_is_null(json_object_get(r, "error")));
-	if (!strcmp(json_string_value(json_object_get(json_object_get(r, "notes"), "pressure")),
-		    "cgroup")) {
+	json_t *notes = json_object_get(r, "notes");
+	/* Under a sanitizer the harness loosens the limit by the sanitizer's
+	 * own memory on purpose (cgroup_sanitizer_slack): the working set may
+	 * then fit, and the pressure this test checks need not happen. */
+	bool loosened = json_object_get(notes, "cgroup_sanitizer_slack") != NULL;
+	if (!loosened &&
+	    !strcmp(json_string_value(json_object_get(notes, "pressure")), "cgroup")) {
 		for (int rep = 0; rep < 2; rep++) {
 			json_t *wr = tu_phase(w, rep, "S3a-write");
 			long long pages = tu_int(wr, "pages");

@@ -37,7 +37,7 @@ uint64_t cb_cgroup_sanitizer_slack(uint64_t touched, bool sanitized)
 static uint64_t sized_bytes(const struct cb_ctx *c)
 {
 	uint64_t n = 0;
-	for (int i = 0; c->w && c->w->opts && c->w->opts[i].name; i++)
+	for (int i = 0; c->w && c->vals && c->w->opts && c->w->opts[i].name; i++)
 		if (c->w->opts[i].type == CB_OPT_SIZE)
 			n += c->vals[i].u;
 	return n;
