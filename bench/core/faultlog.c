@@ -231,7 +231,8 @@ struct cb_faultlog *cb_faultlog_open(const pid_t *pids, int npids, const struct 
 		free(fl);
 		return NULL;
 	}
-	memcpy(fl->r, r, (size_t)nr * sizeof *r);
+	if (nr) /* memcpy and qsort take no NULL, even for 0 items (UBSan) */
+		memcpy(fl->r, r, (size_t)nr * sizeof *r);
 	fl->nr = nr;
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
 	if (load_tp("exceptions", "page_fault_user", fault_fields, &fl->fault, why, whylen) ||
@@ -397,7 +398,8 @@ size_t cb_faultlog_drain(struct cb_faultlog *fl, const struct cb_fl_event **ev, 
 	for (int i = 0; i < fl->nring; i++)
 		drain_ring(fl, &fl->ring[i]);
 	/* Stable enough: one CPU's records are already in time order. */
-	qsort(fl->ev, fl->nev, sizeof *fl->ev, by_time);
+	if (fl->nev)
+		qsort(fl->ev, fl->nev, sizeof *fl->ev, by_time);
 	*ev = fl->ev;
 	*lost = fl->lost;
 	return fl->nev;
