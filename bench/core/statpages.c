@@ -105,17 +105,7 @@ static int open_pagemap(pid_t pid)
 
 static int read_pm(int fd, uintptr_t va, size_t n, size_t ps, uint64_t *out)
 {
-	size_t done = 0;
-	off_t off = (off_t)(va / ps) * 8;
-	while (done < n * 8) {
-		ssize_t r = pread(fd, (char *)out + done, n * 8 - done, off + (off_t)done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
+	return cb_pread_full(fd, out, n * 8, (off_t)(va / ps) * 8);
 }
 
 static uint32_t map_index(struct st_proc *p, const char *name)

@@ -30,7 +30,8 @@ void cb_track_close(void)
 	kpagecount_fd = kpageflags_fd = -1;
 }
 
-static int pread_full(int fd, void *buf, size_t len, off_t off)
+/* pread until len bytes are in, through EINTR and short reads. */
+int cb_pread_full(int fd, void *buf, size_t len, off_t off)
 {
 	size_t done = 0;
 	while (done < len) {
@@ -54,7 +55,7 @@ static int read_pagemap(const struct cb_region *r, uint64_t *out)
 		return -1;
 	size_t n = r->len / (size_t)ps;
 	off_t off = (off_t)(r->addr / (uintptr_t)ps) * 8;
-	int rc = pread_full(fd, out, n * 8, off);
+	int rc = cb_pread_full(fd, out, n * 8, off);
 	close(fd);
 	return rc;
 }
@@ -83,7 +84,7 @@ static void read_kpage_runs(int fd, struct cb_page *pages, size_t n, int which)
 		while (i + run < n && run < 512 && (pages[i + run].pm & PM_PRESENT) &&
 		       (pages[i + run].pm & PM_PFN_MASK) == pfn + run)
 			run++;
-		if (pread_full(fd, buf, run * 8, (off_t)(pfn * 8)))
+		if (cb_pread_full(fd, buf, run * 8, (off_t)(pfn * 8)))
 			memset(buf, 0, run * 8);
 		for (size_t k = 0; k < run; k++)
 			store_kpage(&pages[i + k], which, buf[k]);
@@ -137,7 +138,7 @@ static void read_sorted(int fd, struct cb_page *pages, const struct pfn_at *s, s
 		while (e < k && s[e].pfn - lo < KPAGE_WINDOW && s[e].pfn - s[e - 1].pfn <= KPAGE_GAP)
 			e++;
 		size_t cnt = (size_t)(s[e - 1].pfn - lo + 1);
-		if (pread_full(fd, buf, cnt * 8, (off_t)(lo * 8)))
+		if (cb_pread_full(fd, buf, cnt * 8, (off_t)(lo * 8)))
 			memset(buf, 0, cnt * 8);
 		for (; j < e; j++)
 			store_kpage(&pages[s[j].i], which, buf[s[j].pfn - lo]);

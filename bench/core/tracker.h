@@ -71,6 +71,9 @@ struct cb_classify_in {
 	size_t nksm;
 };
 
+/* pread until len bytes are in (pagemap, kpagecount, kpageflags); -1 on
+ * an error or end of file. */
+int cb_pread_full(int fd, void *buf, size_t len, off_t off);
 int cb_track_snapshot(const struct cb_region *r, int nr, struct cb_track_snap *s);
 void cb_track_free(struct cb_track_snap *s);
 /* Attribute copy / reuse from before to after; reads kpageflags of the old
