@@ -21,7 +21,6 @@
 
 #include "cowbench.h"
 
-#define KSM "/sys/kernel/mm/ksm/"
 #define IMAGE_TAG 0x1a6eull      /* same in every guest: the "OS image" */
 #define PRIVATE_TAG 0x9e1f0000ull /* + guest number */
 #define WRITE_TAG (1ull << 40)    /* + phase << 8 + guest: never seen before */
@@ -205,21 +204,6 @@ static int await_ack(struct vms *v, int gi)
 	return read_full(v->g[gi].ack_fd, &ok, 1);
 }
 
-static int warn_other_mergers(struct cb_ctx *c)
-{
-	char list[512];
-	int n = cb_ksm_other_mergers(list, sizeof list);
-	if (n > 0)
-		cb_note(c, "ksm_other_mergers",
-			"%d other process(es) have merged KSM pages; KSM is system-wide and "
-			"their merging counts in the global KSM numbers: %s", n, list);
-	uint64_t run = 0;
-	if (!cb_ksm_read("run", &run) && run)
-		cb_note(c, "ksm_run_before", "KSM was already running (run=%llu) before this rep",
-			(unsigned long long)run);
-	return 0;
-}
-
 static int setup(struct cb_ctx *c)
 {
 	struct vms *v = cb_priv(c);
@@ -246,82 +230,11 @@ static int setup(struct cb_ctx *c)
 	}
 	/* KSM splits huge pages before merging; keep 4K pages from the start. */
 	madvise(v->buf, v->len, MADV_NOHUGEPAGE);
-	warn_other_mergers(c);
+	cb_ksm_note_others(c);
 	for (int i = 0; i < v->n; i++)
 		if (start_guest(c, v, i))
 			return -1;
 	return await_guests(c, v);
-}
-
-static uint64_t guests_merging(const struct vms *v)
-{
-	uint64_t sum = 0, p;
-	for (int i = 0; i < v->n; i++)
-		if (!cb_ksm_merging_pages(v->g[i].pid, &p))
-			sum += p;
-	return sum;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	nanosleep(&ts, NULL);
-}
-
-/* Settled: full_scans advanced at least twice, and the guests' merged pages
- * did not change over the last full scan (and are not still 0 unless four
- * scans found nothing: a first, partial pass only takes checksums). */
-static int wait_settled(struct cb_ctx *c, struct vms *v, uint64_t *scans)
-{
-	uint64_t fs0, fs, last_fs, run;
-	if (cb_ksm_read("full_scans", &fs0))
-		return cb_fail(c, "cannot read " KSM "full_scans");
-	last_fs = fs0;
-	int64_t last = -1;
-	uint64_t deadline = cb_now_ns() + cb_opt_u64(c, "settle_timeout") * 1000000000ull;
-	while (cb_now_ns() < deadline) {
-		sleep_ms(2);
-		if (cb_ksm_read("full_scans", &fs) || cb_ksm_read("run", &run))
-			return cb_fail(c, "cannot read " KSM);
-		if (run != 1)
-			return cb_fail(c, "KSM run changed to %llu while settling (someone else "
-				       "controls KSM)", (unsigned long long)run);
-		if (fs == last_fs)
-			continue;
-		int64_t merged = (int64_t)guests_merging(v);
-		*scans = fs - fs0;
-		if (fs - fs0 >= 2 && merged == last && (merged > 0 || fs - fs0 >= 4))
-			return 0;
-		last = merged;
-		last_fs = fs;
-	}
-	return cb_fail(c, "KSM did not settle within %llu s",
-		       (unsigned long long)cb_opt_u64(c, "settle_timeout"));
-}
-
-static int ksm_knob(struct cb_ctx *c, const char *name, uint64_t value)
-{
-	char path[128], text[32];
-	snprintf(path, sizeof path, KSM "%s", name);
-	snprintf(text, sizeof text, "%llu", (unsigned long long)value);
-	return cb_sys_write(c, path, text);
-}
-
-static void settle_metrics(struct cb_ctx *c, struct vms *v, uint64_t scans, uint64_t ns)
-{
-	uint64_t shared = 0, sharing = 0, zero = 0;
-	cb_ksm_read("pages_shared", &shared);
-	cb_ksm_read("pages_sharing", &sharing);
-	cb_ksm_read("ksm_zero_pages", &zero);
-	uint64_t merging = guests_merging(v);
-	cb_phase_metric(c, "settle_ms", (double)ns / 1e6, "ms");
-	cb_phase_metric(c, "full_scans", (double)scans, "scans");
-	cb_phase_metric(c, "pages_shared", (double)shared, "pages");
-	cb_phase_metric(c, "pages_sharing", (double)sharing, "pages");
-	cb_phase_metric(c, "memory_saved_bytes", (double)((sharing + zero) * v->ps), "bytes");
-	cb_phase_metric(c, "guests_merging_pages", (double)merging, "pages");
-	cb_phase_metric(c, "mergeable_pages", (double)((v->image + v->zero) * (size_t)v->n),
-			"pages");
 }
 
 static int settle_phase(struct cb_ctx *c, struct vms *v)
@@ -336,18 +249,16 @@ static int settle_phase(struct cb_ctx *c, struct vms *v)
 	for (int i = 0; i < v->n; i++)
 		if (cb_track(c, v->g[i].pid, v->buf + last, (size_t)count * v->ps))
 			return -1;
-	if (ksm_knob(c, "pages_to_scan", cb_opt_u64(c, "pages_to_scan")) ||
-	    ksm_knob(c, "sleep_millisecs", cb_opt_u64(c, "sleep_ms")))
-		return -1;
+	pid_t pids[v->n];
+	for (int i = 0; i < v->n; i++)
+		pids[i] = v->g[i].pid;
+	struct cb_ksm_scan scan = { cb_opt_u64(c, "pages_to_scan"), cb_opt_u64(c, "sleep_ms"),
+				    (unsigned)cb_opt_u64(c, "settle_timeout") };
 	cb_phase_begin(c, "settle");
-	uint64_t t0 = cb_now_ns(), scans = 0;
-	if (ksm_knob(c, "run", 1) || wait_settled(c, v, &scans))
+	if (cb_ksm_settle(c, pids, v->n, &scan))
 		return -1;
-	uint64_t ns = cb_now_ns() - t0;
-	/* Stop ksmd, keep what it merged: no merge may disguise a write. */
-	if (ksm_knob(c, "run", 0))
-		return -1;
-	settle_metrics(c, v, scans, ns);
+	cb_phase_metric(c, "mergeable_pages", (double)((v->image + v->zero) * (size_t)v->n),
+			"pages");
 	cb_phase_end(c);
 	return 0;
 }

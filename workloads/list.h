@@ -28,4 +28,5 @@
 	X(probe_s7c) \
 	X(probe_s7d) \
 	X(probe_s9c) \
-	X(app_redis_bgsave)
+	X(app_redis_bgsave) \
+	X(app_qemu_ksm)

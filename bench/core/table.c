@@ -301,6 +301,53 @@ static void race_table(json_t *w, FILE *out)
 	}
 }
 
+/* A figure with its unit, unless the key names it (settle_ms, *_pages). */
+static void figure_text(char *buf, size_t len, const char *key, double v, const char *unit)
+{
+	if (unit && !strcmp(unit, "bytes") && fabs(v) >= 1048576) {
+		snprintf(buf, len, "%.1f MiB", v / 1048576);
+		return;
+	}
+	if (unit && !strcmp(unit, "bytes")) {
+		snprintf(buf, len, v ? "%.1f KiB" : "0", v / 1024);
+		return;
+	}
+	if (!unit || strstr(key, unit))
+		unit = "";
+	snprintf(buf, len, fabs(v) >= 100 || v == floor(v) ? "%.0f%s%s" : "%.3g%s%s", v,
+		 *unit ? " " : "", unit);
+}
+
+/* An app's own figures (Redis's COW sizes, KSM's merge): medians, a line
+ * per phase, in the document's order. */
+static void figure_lines(json_t *w, FILE *out)
+{
+	size_t i;
+	json_t *ph;
+	json_array_foreach(json_object_get(json_array_get(json_object_get(w, "reps"), 0), "phases"),
+			   i, ph) {
+		const char *phase = json_string_value(json_object_get(ph, "name")), *key;
+		char line[2048], cell[64];
+		int n = snprintf(line, sizeof line, "%s:", phase);
+		json_t *m;
+		json_object_foreach(json_object_get(ph, "metrics"), key, m) {
+			figure_text(cell, sizeof cell, key, metric_median(w, phase, key),
+				    json_string_value(json_object_get(m, "unit")));
+			if (n > 0 && (size_t)n < sizeof line)
+				n += snprintf(line + n, sizeof line - (size_t)n, "%s %s %s",
+					      n > (int)strlen(phase) + 1 ? "," : "", key, cell);
+		}
+		if (n > (int)strlen(phase) + 1)
+			cb_print_wrapped(out, 4, line);
+	}
+}
+
+static bool is_app(json_t *w)
+{
+	const char *suite = json_string_value(json_object_get(w, "suite"));
+	return suite && !strcmp(suite, "app");
+}
+
 static bool is_race(json_t *w)
 {
 	const char *suite = json_string_value(json_object_get(w, "suite"));
@@ -317,6 +364,8 @@ void cb_result_print_table(json_t *w, FILE *out, bool wide)
 		else
 			phase_table(w, out, wide);
 		cb_result_print_causes(w, out);
+		if (is_app(w))
+			figure_lines(w, out);
 	}
 	skipped_lines(w, out);
 }

@@ -239,6 +239,23 @@ int cb_ksm_read(const char *name, uint64_t *v);
 int cb_ksm_other_mergers(char *list, size_t len);
 /* Pages of one process currently mapped to KSM pages. */
 int cb_ksm_merging_pages(pid_t pid, uint64_t *pages);
+/* KSM steered by a workload (bench/core/ksm.c). A knob of
+ * /sys/kernel/mm/ksm, journaled. */
+int cb_ksm_set(struct cb_ctx *c, const char *knob, uint64_t value);
+/* ksm_merging_pages summed over processes (those that are gone count 0). */
+uint64_t cb_ksm_merging_sum(const pid_t *pids, int n);
+struct cb_ksm_scan {
+	uint64_t pages_to_scan, sleep_ms;
+	unsigned timeout_s;
+};
+/* Inside a phase: ksmd on with these scan settings until the processes'
+ * merged pages stop changing, then off again (merged pages stay, so no
+ * merge disguises a later write). Records settle_ms, full_scans,
+ * pages_shared, pages_sharing, memory_saved_bytes and guests_merging_pages
+ * as phase metrics. -1 after cb_fail(). */
+int cb_ksm_settle(struct cb_ctx *c, const pid_t *pids, int n, const struct cb_ksm_scan *scan);
+/* Notes other processes' merged pages and a KSM already running. */
+void cb_ksm_note_others(struct cb_ctx *c);
 /* Private_Dirty of a process in bytes (smaps_rollup): what Redis reports
  * as a fork child's copy-on-write memory. */
 int cb_private_dirty(pid_t pid, uint64_t *bytes);
