@@ -99,6 +99,15 @@ static void sort_line(struct line *L)
 	}
 }
 
+/* Two runs of one kernel at one size are no sweep (x would be one point). */
+static int distinct_sizes(const struct line *L)
+{
+	int n = L->n > 0;
+	for (int i = 1; i < L->n; i++)
+		n += L->x[i] != L->x[i - 1];
+	return n;
+}
+
 /* Whether any point of the panel has a value (times of emulated results
  * are NaN): gnuplot fails on a plot without one. */
 static bool panel_has_data(const struct line *lines, int nl, int panel)
@@ -144,7 +153,8 @@ int an_plot_sweeps(const struct an_table *t, const struct an_opts *o, struct an_
 		int nl = sweep_lines(t, o, name, lines, 64), longest = 0;
 		for (int l = 0; l < nl; l++) {
 			sort_line(&lines[l]);
-			longest = lines[l].n > longest ? lines[l].n : longest;
+			int sizes = distinct_sizes(&lines[l]);
+			longest = sizes > longest ? sizes : longest;
 		}
 		if (longest < 2)
 			continue;
