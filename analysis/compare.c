@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "analysis.h"
+#include "apps.h"
 #include "capacity.h"
 #include "gate.h"
 #include "load.h"
@@ -52,15 +53,18 @@ static int pick_baseline(struct an_set *s, const char *baseline, char *err, size
 	return s->n - 1;
 }
 
-/* What the terminal shows: the summary at 100 columns, and the files. */
+/* What the terminal shows: the summary at 100 columns, the app workloads'
+ * phases, and the files. */
 static void print_summary(const struct an_table *t, const struct an_opts *o)
 {
 	static struct an_summary S;
 	an_summary_build(&S, t);
 	if (o->capacity)
 		an_write_capacity_text(stdout, &S.v, AN_TERM_WIDTH);
-	else
+	else {
 		an_summary_text(stdout, &S, AN_TERM_WIDTH);
+		an_apps_text(stdout, t, &S.v, AN_TERM_WIDTH);
+	}
 }
 
 static void warn(const char *why)

@@ -144,8 +144,10 @@ int an_plot_heatmap(const struct an_view *v, const struct an_opts *o, struct an_
 		return -1;
 	heat_cells(&g, v, ks, nk, ids, ns);
 	FILE *f = g.b;
-	an_say(f, "set title 'COW policy fingerprint: what each probe scenario did on each kernel "
-	       "(pages reused, copied or out of sync / pages probed)' offset 0,1\n");
+	/* on two lines: the title is centred over the map, which few kernels
+	 * make narrow */
+	an_say(f, "set title \"COW policy fingerprint: what each probe scenario did on each "
+	       "kernel\\n(pages reused, copied or out of sync / pages probed)\" offset 0,1\n");
 	an_say(f, "set ylabel 'probe scenario (docs/scenarios.md)'\n");
 	an_say(f, "set xrange [-0.5:%d.5]\nset x2range [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n",
 	    nk - 1, nk - 1, ns - 1);
@@ -161,7 +163,9 @@ int an_plot_heatmap(const struct an_view *v, const struct an_opts *o, struct an_
 		an_gp_key_box(f, fp_colours[i], fp_names[i], true);
 	}
 	an_say(f, "\n");
-	int w = an_gp_width(560 + 125 * nk), h = 300 + 34 * ns + 24 * nr;
+	/* the scenario labels, the key and the title take about 700 px: few
+	 * kernels still get columns wide enough for their cells' text */
+	int w = an_gp_width(700 + 110 * nk), h = 300 + 34 * ns + 24 * nr;
 	if (an_gp_close(&g, o, "4-fingerprint", w, h < 480 ? 480 : h)) {
 		an_plots_note(pl, "gnuplot failed on plot 4-fingerprint");
 		return -1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps.h"
 #include "mdtable.h"
 #include "report.h"
 #include "summary.h"
@@ -121,6 +122,7 @@ int an_write_md(const struct an_table *t, const struct an_opts *o, const struct 
 	struct an_summary S;
 	an_summary_build(&S, t);
 	an_summary_md(f, &S);
+	an_apps_md(f, t, &S.v);
 	for (int i = 0; i < an_nsections; i++)
 		an_sections[i].write_md(f, &S.v);
 	md_plots(f, pl);

@@ -277,6 +277,17 @@ static int cell_width(const struct an_summary *S)
 			an_summary_cell(&S->rows[i], S->v.order[k], cell, sizeof cell);
 			w = (int)strlen(cell) + 1 > w ? (int)strlen(cell) + 1 : w;
 		}
+	/* Wide enough for the era names and the kernel names too (the
+	 * header cuts them to the column): with short cells and few kernels
+	 * "page_count" was shown as "page_cou". */
+	for (int k = 0; k < S->v.nk; k++) {
+		const struct an_result *r = &S->t->set->r[S->v.order[k]];
+		char name[32];
+		an_short_name(r, name, sizeof name, 12);
+		int era = (int)strlen(an_era_of(r)) + 1, nw = (int)strlen(name) + 2;
+		w = era > w ? era : w;
+		w = nw > w ? nw : w;
+	}
 	return w;
 }
 

@@ -143,5 +143,28 @@ if ls "$results"/*.json > /dev/null 2>&1; then
 		{ echo "FAIL: the long form is not in table.csv/json"; fail=1; }
 fi
 
+# An app workload in two guests (results/app: app:redis-bgsave on 5.10 and
+# 6.1): every phase side by side with the workload's own metrics, era names
+# whole in the summary's header, a terminal of 100 columns.
+app=$results/app
+if ls "$app"/vm_redis_*.json > /dev/null 2>&1; then
+	"$bin" compare "$app"/vm_redis_*.json --out "$out/app" > "$out/app.stdout" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || { echo "FAIL: results/app exit $rc"; cat "$out/app.stdout"; fail=1; }
+	wide=$(awk 'length($0) > 100' "$out/app.stdout" | wc -l)
+	[ "$wide" -eq 0 ] || { echo "FAIL: app: $wide terminal lines wider than 100"; fail=1; }
+	grep -q "^  page_count *exclusive$" "$out/app.stdout" ||
+		{ echo "FAIL: app: era names cut in the summary header"; cat "$out/app.stdout"; fail=1; }
+	for re in "^  before-save  written pages " "^  during-save  written pages " \
+		  "^  after-save   written pages " "^ *reused  " "^ *copy MiB  " \
+		  "^ *redis_rdb_last_cow_size \[MiB\]  "; do
+		grep -q "$re" "$out/app.stdout" ||
+			{ echo "FAIL: app: no line '$re'"; cat "$out/app.stdout"; fail=1; }
+	done
+	grep -q "^## Applications, phase by phase" "$out/app/report.md" &&
+		grep -q "^| after-save | written pages |" "$out/app/report.md" ||
+		{ echo "FAIL: app: no phase table in report.md"; fail=1; }
+fi
+
 [ $fail -eq 0 ] && rm -rf "$out"
 exit $fail
