@@ -59,9 +59,10 @@ static int plot_extra(const struct an_summary *S, const struct an_opts *o, struc
 	if (an_gp_open(&g, o))
 		return -1;
 	an_chart_data(&g, S->t, &c, 0);
-	an_say(g.b, "set title 'Extra COW copies per 1000 writes, where kernels differ (copies of "
-		 "pages the writer mapped alone; bars: median, whiskers: min-max over "
-		 "repetitions)'\nset ylabel 'extra copies per 1000 writes'\n");
+	/* Two lines: one would run off a chart of few groups. */
+	an_say(g.b, "set title \"Extra COW copies per 1000 writes, where kernels differ\\n(copies "
+		 "of pages the writer mapped alone; bars: median, whiskers: min-max)\"\n"
+		 "set ylabel 'extra copies per 1000 writes'\n");
 	an_chart_axes(g.b, S->t, &c);
 	an_gp_footer(g.b);
 	an_chart_plot(g.b, &c, &S->v, false, "min-max over repetitions", 0);
@@ -379,8 +380,8 @@ static int plot_times(const struct an_summary *S, const struct an_opts *o, struc
 	if (an_gp_open(&g, o))
 		return -1;
 	an_chart_data(&g, t, &c, 0);
-	an_say(g.b, "set title 'Time per operation where native kernels differ: mean and 95%% "
-		 "confidence interval over repetitions%s'\n", logy ? " (log scale)" : "");
+	an_say(g.b, "set title \"Time per operation where native kernels differ\\nmean and 95%% "
+		 "confidence interval over repetitions%s\"\n", logy ? " (log scale)" : "");
 	an_say(g.b, "set ylabel 'time per operation (us)'\n");
 	an_chart_axes(g.b, t, &c);
 	an_gp_footer(g.b);
