@@ -53,5 +53,11 @@ sleep 0.2
 c=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["complete"], d["workloads"][0]["name"])' "$out/int.json" 2>&1)
 [[ $rc -eq 130 && $c == "False stat:sleep" ]] && ok || bad "SIGINT: rc=$rc document: $c"
 
+# Without --out, from a directory that has no results/: the default place.
+(cd "$out" && XDG_DATA_HOME=$out/xdg "$BIN" stat -- true >/dev/null 2>"$out/d.err")
+rc=$?
+ls "$out"/xdg/cowbench/results/*.json >/dev/null 2>&1 && [[ $rc -eq 0 ]] && ok ||
+	bad "stat without --out outside the checkout: rc=$rc $(cat "$out/d.err")"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -546,8 +546,30 @@ static int finish(struct tracer *t, json_t *before, bool complete, bool interrup
 	return rc;
 }
 
+/* tracefs for the fault log and tlb:tlb_flush, mounted through the journal
+ * as `run` does, so that the end of stat (or `restore`) unmounts it. */
+static bool begin_journal(void)
+{
+	char err[256];
+	if (cb_journal_active() || cb_journal_begin(err, sizeof err))
+		return false;
+	cb_tracefs_ensure();
+	return true;
+}
+
+static void stat_die(bool journal, const char *what, pid_t pid)
+{
+	int e = errno;
+	if (journal)
+		cb_journal_restore(false);
+	if (pid)
+		cb_die_usage("stat: cannot attach to process %d: %s", (int)pid, strerror(e));
+	cb_die_usage("stat: cannot start %s: %s", what, strerror(e));
+}
+
 int cb_stat_run(const struct cb_stat_opts *o)
 {
+	bool journal = begin_journal();
 	struct tracer t = { .o = o };
 	st_pages_init(&t.s);
 	t.s.forks = json_array();
@@ -559,12 +581,11 @@ int cb_stat_run(const struct cb_stat_opts *o)
 	signals(o);
 	for (int i = 0; i < o->npids; i++)
 		if (attach_one(&t, o->pids[i]))
-			cb_die_usage("stat: cannot attach to process %d: %s", (int)o->pids[i],
-				     strerror(errno));
+			stat_die(journal, NULL, o->pids[i]);
 	if (o->npids)
 		st_log_open(&t.s, o->pids, o->npids);
 	if (!o->npids && start_cmd(&t))
-		cb_die_usage("stat: cannot start %s: %s", o->argv[0], strerror(errno));
+		stat_die(journal, o->argv[0], 0);
 	bool interrupted = false;
 	bool ended = trace_loop(&t, &interrupted);
 	if (!ended)
@@ -575,5 +596,7 @@ int cb_stat_run(const struct cb_stat_opts *o)
 		waitpid(t.cmd, NULL, 0);
 	int rc = finish(&t, before, !interrupted, interrupted);
 	free_tracer(&t);
+	if (journal)
+		cb_journal_restore(false);
 	return rc;
 }
