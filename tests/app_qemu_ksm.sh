@@ -4,7 +4,7 @@
 # that guest 0 still maps); guest 0's rewrite then hits KSM pages it maps
 # alone: copied since 5.9 (extra copies, cause ksm), reused before. The
 # guest kernels' own writes add a few pages, bounded here. No QEMU process
-# or temporary directory is left behind.
+# or temporary directory is left behind, also when interrupted.
 # Skips (77) without qemu or a guest kernel, unless COWBENCH_REQUIRE_QEMU=1.
 set -u
 BIN=$1
@@ -16,7 +16,7 @@ skip() {
 [[ -d /sys/kernel/mm/ksm ]] || skip "no KSM"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-before=$(ls -d /tmp/cowbench-qemu-* 2>/dev/null | wc -l)
+before=$(ls -d /tmp/cowbench-?????? /tmp/cowbench-*/qemu-ksm-* 2>/dev/null | wc -l)
 "$BIN" run app:qemu-ksm --reps 1 -o write_pages=1024 --out "$out/r.json" >"$out/log" 2>&1 ||
 	{ echo "FAIL: run failed"; cat "$out/log"; exit 1; }
 cat "$out/log"
@@ -52,6 +52,22 @@ pids=$(python3 -c 'import json,sys,re; n=json.load(open(sys.argv[1]))["workloads
 for pid in $pids; do
 	grep -q qemu "/proc/$pid/comm" 2>/dev/null && { echo "FAIL: QEMU $pid still runs"; fail=1; }
 done
-after=$(ls -d /tmp/cowbench-qemu-* 2>/dev/null | wc -l)
-[[ $after -le $before ]] || { echo "FAIL: a /tmp/cowbench-qemu-* directory was left"; fail=1; }
+after=$(ls -d /tmp/cowbench-?????? /tmp/cowbench-*/qemu-ksm-* 2>/dev/null | wc -l)
+[[ $after -le $before ]] || { echo "FAIL: a /tmp/cowbench-XXXXXX directory was left"; fail=1; }
+# Interrupted once the guests run: no QEMU, no temporary directory left.
+"$BIN" run app:qemu-ksm --reps 1 --out "$out/int.json" >"$out/int.log" 2>&1 &
+run=$!
+for _ in $(seq 300); do
+	ls /tmp/cowbench-??????/qemu-ksm-*/ctl-1.sock >/dev/null 2>&1 && break
+	sleep 0.1
+done
+sleep 1
+kill -INT $run
+wait $run
+rc=$?
+[[ $rc -eq 130 ]] || { echo "FAIL: the interrupted run ended with $rc, not 130"; fail=1; }
+sleep 0.5
+pgrep -f 'cowbench-[^ ]*/qemu-ksm-' >/dev/null && { echo "FAIL: QEMU left after SIGINT"; fail=1; }
+after=$(ls -d /tmp/cowbench-?????? /tmp/cowbench-*/qemu-ksm-* 2>/dev/null | wc -l)
+[[ $after -le $before ]] || { echo "FAIL: SIGINT left a /tmp/cowbench-XXXXXX directory"; fail=1; }
 exit $fail

@@ -8,7 +8,7 @@ BIN=$1
 [[ -x /usr/bin/redis-server ]] || { echo "skipped: redis-server not installed"; exit 77; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-before=$(ls -d /tmp/cowbench-redis-* 2>/dev/null | wc -l)
+before=$(ls -d /tmp/cowbench-?????? /tmp/cowbench-*/redis-* 2>/dev/null | wc -l)
 run() {
 	"$BIN" run app:redis-bgsave --reps 1 --size 32M -o rate=5000 --out "$out/r.json" \
 		>"$out/log" 2>&1 || { echo "FAIL: run failed"; cat "$out/log"; exit 1; }
@@ -57,6 +57,6 @@ port=$(python3 -c 'import json,sys,re; n=json.load(open(sys.argv[1]))["workloads
 pid=$(python3 -c 'import json,sys,re; n=json.load(open(sys.argv[1]))["workloads"][0]["reps"][0]["notes"]["server"]; print(re.search(r"pid (\d+)", n).group(1))' "$out/r.json")
 [[ -e /proc/$pid ]] && grep -q redis "/proc/$pid/comm" 2>/dev/null && { echo "FAIL: redis-server $pid still runs"; fail=1; }
 ss -ltn "sport = :$port" | grep -q LISTEN && { echo "FAIL: port $port still listens"; fail=1; }
-after=$(ls -d /tmp/cowbench-redis-* 2>/dev/null | wc -l)
-[[ $after -le $before ]] || { echo "FAIL: a /tmp/cowbench-redis-* directory is left"; fail=1; }
+after=$(ls -d /tmp/cowbench-?????? /tmp/cowbench-*/redis-* 2>/dev/null | wc -l)
+[[ $after -le $before ]] || { echo "FAIL: a /tmp/cowbench-XXXXXX directory is left"; fail=1; }
 exit $fail

@@ -329,11 +329,8 @@ static int setup(struct cb_ctx *c)
 	if (q->pages * cb_page_size() > q->ram_len / 2)
 		return cb_fail(c, "write_pages=%llu is more than half of the guest's %zu MiB",
 			       (unsigned long long)q->pages, q->ram_len >> 20);
-	snprintf(q->dir, sizeof q->dir, "/tmp/cowbench-qemu-XXXXXX");
-	if (!mkdtemp(q->dir)) {
-		q->dir[0] = 0;
-		return cb_fail(c, "mkdtemp: %s", strerror(errno));
-	}
+	if (cb_tmpdir(c, "qemu-ksm", q->dir, sizeof q->dir))
+		return -1;
 	snprintf(initrd, sizeof initrd, "%s/initrd.cpio", q->dir);
 	if (write_initramfs(init, initrd))
 		return cb_fail(c, "cannot write the initramfs %s from %s", initrd, init);
@@ -449,27 +446,12 @@ static void stop_guest(struct guest *g)
 	}
 }
 
-static void remove_dir(const struct qk *q)
-{
-	char path[128];
-	for (int i = 0; i < MAX_GUESTS; i++) {
-		snprintf(path, sizeof path, "%s/console-%d.log", q->dir, i);
-		unlink(path);
-		snprintf(path, sizeof path, "%s/ctl-%d.sock", q->dir, i);
-		unlink(path);
-	}
-	snprintf(path, sizeof path, "%s/initrd.cpio", q->dir);
-	unlink(path);
-	rmdir(q->dir);
-}
-
 static void teardown(struct cb_ctx *c)
 {
 	struct qk *q = cb_priv(c);
 	for (int i = 0; i < q->n; i++)
 		stop_guest(&q->g[i]);
-	if (q->dir[0])
-		remove_dir(q);
+	cb_tmpdir_remove(q->dir);
 }
 
 const struct cb_workload cb_wl_app_qemu_ksm = {

@@ -22,7 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <arpa/inet.h>
 
 #include "cowbench.h"
@@ -267,9 +266,8 @@ static int setup(struct cb_ctx *c)
 	if (access(REDIS_BIN, X_OK))
 		return cb_skip(c, "redis-server is not installed (scripts/setup.sh installs the "
 				  "Debian packages redis-server and redis-tools)");
-	snprintf(r->dir, sizeof r->dir, "/tmp/cowbench-redis-XXXXXX");
-	if (!mkdtemp(r->dir))
-		return cb_fail(c, "mkdtemp: %s", strerror(errno));
+	if (cb_tmpdir(c, "redis", r->dir, sizeof r->dir))
+		return -1;
 	if (cb_opt_bool(c, "thp") &&
 	    cb_sys_write(c, "/sys/kernel/mm/transparent_hugepage/enabled", "always"))
 		return cb_fail(c, "cannot enable THP");
@@ -479,22 +477,6 @@ static int run(struct cb_ctx *c)
 
 /* ---- leave nothing behind -------------------------------------------- */
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char path[400];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
-
 static void teardown(struct cb_ctx *c)
 {
 	struct redis *r = cb_priv(c);
@@ -518,8 +500,7 @@ static void teardown(struct cb_ctx *c)
 			kill(child, SIGKILL);
 		waitpid(r->server, NULL, 0);
 	}
-	if (r->dir[0])
-		remove_dir(r->dir);
+	cb_tmpdir_remove(r->dir);
 	(void)c;
 }
 

@@ -100,6 +100,9 @@ int cb_journal_swapfile(const char *path);
 int cb_journal_cgroup(const char *path);
 int cb_journal_mount(const char *target);
 int cb_journal_tmpfile(const char *path);
+int cb_journal_tmpdir(const char *path);
+/* tmpdir.c: a directory and what is in it (async-signal-safe). */
+int cb_remove_tree(const char *path);
 int cb_journal_zram(const char *dev, const char *hot_id);
 void cb_journal_restore_signal(void);
 

@@ -20,7 +20,8 @@
 #define MAX_ENTRIES 256
 
 struct entry {
-	char kind; /* W write, S swap file, C cgroup, M mount, Z zram swap, T temp file */
+	char kind; /* W write, S swap file, C cgroup, M mount, Z zram swap, T temp file,
+		   * D temp directory */
 	char path[256];
 	char value[256];
 };
@@ -69,7 +70,7 @@ static int parse_line(char *line, struct entry *e)
 	e->kind = line[0];
 	snprintf(e->path, sizeof e->path, "%s", t1 + 1);
 	snprintf(e->value, sizeof e->value, "%s", t2 ? t2 + 1 : "");
-	return strchr("WSCMZT", e->kind) ? 0 : -1;
+	return strchr("WSCMZTD", e->kind) ? 0 : -1;
 }
 
 /* Loads the journal file into memory; returns the owner pid or -1. */
@@ -203,6 +204,7 @@ int cb_journal_mount(const char *target) { return append('M', target, NULL); }
 /* A result document's temp file (absolute path): restore removes it when a
  * kill -9 came in the middle of the write. */
 int cb_journal_tmpfile(const char *path) { return append('T', path, NULL); }
+int cb_journal_tmpdir(const char *path) { return append('D', path, NULL); }
 /* dev is /dev/zramN; hot_id is "N" when the device was hot-added for this
  * run (restore removes it again), "" when it existed before (reset only). */
 int cb_journal_zram(const char *dev, const char *hot_id) { return append('Z', dev, hot_id); }
@@ -309,6 +311,8 @@ static int undo(const struct entry *e)
 		return -1;
 	case 'T':
 		return unlink(e->path) && errno != ENOENT ? -1 : 0;
+	case 'D':
+		return cb_remove_tree(e->path);
 	case 'M':
 		return umount2(e->path, MNT_DETACH) && errno != EINVAL && errno != ENOENT ? -1 : 0;
 	}

@@ -169,6 +169,13 @@ void cb_fresh_write(void *page, uint64_t tag);
  * pin). Only such "written" pages count as copied or reused. */
 void cb_written(const void *addr);
 
+/* A fresh empty directory for a repetition's files, in a temporary
+ * directory of the run that normal exit, a signal or `cowbench restore`
+ * removes with all it holds. -1 after cb_fail(). */
+int cb_tmpdir(struct cb_ctx *c, const char *name, char *out, size_t len);
+/* Removes such a directory and what is in it, once it is not needed. */
+void cb_tmpdir_remove(const char *dir);
+
 /* Wait for swap/file writeback to finish (nr_writeback == 0); -1 on timeout. */
 int cb_wait_writeback(unsigned timeout_ms, uint64_t *waited_ns);
 
