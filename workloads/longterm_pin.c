@@ -80,11 +80,13 @@ static int setup(struct cb_ctx *c)
 
 /* The phase: the process writes after the event, then the device reads. */
 static void measured_write(struct cb_ctx *c, struct longterm_pin *l, struct cb_pin *pin,
-			   const char *name, uint64_t event_ns)
+			   const char *name, enum cb_pin_event ev, uint64_t event_ns)
 {
 	char why[256] = "";
 	size_t pages = l->len / cb_page_size();
-	cb_phase_begin(c, name);
+	/* After a pageout the write swaps pages in: the fault log tells a
+	 * swap-in that copied from one that reused. */
+	cb_phase_begin_opts(c, name, ev == CB_EV_PAGEOUT ? CB_PHASE_MAY_RECLAIM : 0);
 	uint64_t f0 = cb_own_faults(), t0 = cb_now_ns();
 	write_all(l);
 	uint64_t t1 = cb_now_ns(), f1 = cb_own_faults();
@@ -121,7 +123,7 @@ static int pin_early(struct cb_ctx *c, struct longterm_pin *l, const struct cb_p
 	if (rc)
 		cb_fail(c, "%s: %s", name, why);
 	else
-		measured_write(c, l, &pin, name, event_ns);
+		measured_write(c, l, &pin, name, ev, event_ns);
 	cb_pin_close(&pin);
 	return rc;
 }
@@ -174,7 +176,7 @@ static int pin_late(struct cb_ctx *c, struct longterm_pin *l, const struct cb_pi
 		rc = cb_sharer_finish(&child, true, why, sizeof why);
 	uint64_t event_ns = cb_now_ns() - t0;
 	if (!rc)
-		measured_write(c, l, &pin, name, event_ns);
+		measured_write(c, l, &pin, name, ev, event_ns);
 	if (!rc && ev == CB_EV_FORK_PIN)
 		rc = cb_sharer_finish(&child, false, why, sizeof why);
 	cb_pin_close(&pin);
