@@ -30,6 +30,7 @@
 
 #define MAX_GUESTS 8
 #define INIT_NAME "cowbench-ksm-init"
+#define QEMU "qemu-system-x86_64"
 #define WRITE_TAG 0x77726974650000ull /* + phase << 8 + guest */
 
 struct guest {
@@ -54,12 +55,10 @@ static const struct cb_opt opts[] = {
 	  .help = "RAM of each guest" },
 	{ .name = "write_pages", .type = CB_OPT_U64, .def = "2048", .min = 1, .max = 16384,
 	  .help = "pages each guest holds with the same content, and rewrites" },
-	{ .name = "kernel", .type = CB_OPT_STR, .def = "auto",
+	{ .name = "kernel", .type = CB_OPT_PATH, .def = "auto",
 	  .help = "guest kernel: a scripts/kernels/fetch directory or a bzImage (auto: the "
 		  "first of $COWBENCH_KERNELS/{bookworm,trixie,bullseye,sid}, then "
 		  "/boot/vmlinuz-$(uname -r))" },
-	{ .name = "qemu", .type = CB_OPT_STR, .def = "qemu-system-x86_64",
-	  .help = "the QEMU binary" },
 	{ .name = "boot_timeout", .type = CB_OPT_U64, .def = "180", .min = 5, .max = 3600,
 	  .help = "seconds for a guest to boot and fill its pages" },
 	{ .name = "pages_to_scan", .type = CB_OPT_U64, .def = "16384", .min = 1,
@@ -121,8 +120,6 @@ static int find_init(char *out, size_t len)
 
 static bool on_path(const char *prog)
 {
-	if (strchr(prog, '/'))
-		return !access(prog, X_OK);
 	const char *path = getenv("PATH");
 	char dir[512];
 	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
@@ -183,7 +180,7 @@ static void start_qemu(struct cb_ctx *c, struct qk *q, int i, const char *kernel
 		 (unsigned long long)q->pages);
 	snprintf(console, sizeof console, "file:%s/console-%d.log", q->dir, i);
 	snprintf(ctl, sizeof ctl, "unix:%s/ctl-%d.sock,server=on,wait=off", q->dir, i);
-	const char *qemu = cb_opt_str(c, "qemu");
+	const char *qemu = QEMU;
 	/* One TCG thread, as scripts/vm/lib.sh boots its guests. */
 	const char *argv[] = { qemu, "-accel", "tcg,thread=single", "-cpu", "max", "-smp", "1",
 		"-m", mem, "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
@@ -304,9 +301,8 @@ static int find_ram(struct cb_ctx *c, struct qk *q, int i)
 
 static int need_tools(struct cb_ctx *c, char *kernel, size_t klen, char *init, size_t ilen)
 {
-	if (!on_path(cb_opt_str(c, "qemu")))
-		return cb_skip(c, "%s not found (scripts/setup.sh --vm installs qemu-system-x86)",
-			       cb_opt_str(c, "qemu"));
+	if (!on_path(QEMU))
+		return cb_skip(c, QEMU " not found (scripts/setup.sh --vm installs qemu-system-x86)");
 	if (find_kernel(cb_opt_str(c, "kernel"), kernel, klen))
 		return cb_skip(c, "no guest kernel (%s): run scripts/kernels/fetch bookworm, or "
 				  "pass -o kernel=DIR|bzImage", kernel);

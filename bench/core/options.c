@@ -103,11 +103,13 @@ int cb_opt_parse(const struct cb_opt *o, const char *text, union cb_val *out,
 	case CB_OPT_STR:
 		out->s = text;
 		return 0;
-	case CB_OPT_DIR: {
+	case CB_OPT_DIR:
+	case CB_OPT_PATH: {
 		struct stat st;
-		if (strcmp(text, "auto") && (stat(text, &st) || !S_ISDIR(st.st_mode))) {
-			snprintf(err, errlen, "invalid value '%s' for %s: not a directory", text,
-				 o->name);
+		bool dir = o->type == CB_OPT_DIR;
+		if (strcmp(text, "auto") && (stat(text, &st) || (dir && !S_ISDIR(st.st_mode)))) {
+			snprintf(err, errlen, "invalid value '%s' for %s: %s", text, o->name,
+				 dir ? "not a directory" : "no such file or directory");
 			return -1;
 		}
 		out->s = text;
@@ -145,6 +147,7 @@ const char *cb_opt_type_word(const struct cb_opt *o)
 	case CB_OPT_BOOL: return "on|off";
 	case CB_OPT_ENUM: return o->choices;
 	case CB_OPT_DIR: return "DIR|auto";
+	case CB_OPT_PATH: return "PATH|auto";
 	default: return "TEXT";
 	}
 }

@@ -18,6 +18,7 @@ enum cb_opt_type {
 	CB_OPT_ENUM,   /* one of the '|'-separated choices */
 	CB_OPT_STR,    /* free text */
 	CB_OPT_DIR,    /* an existing directory, or "auto" */
+	CB_OPT_PATH,   /* an existing file or directory, or "auto" */
 };
 
 struct cb_opt {
