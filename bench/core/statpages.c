@@ -36,8 +36,13 @@ void st_pages_init(struct st_state *s)
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
-	(void)p[0]; /* a read fault maps the zero page */
-	s->zero_pfn = own_pfn((const void *)p);
+	(void)p[0]; /* a read fault maps the zero page, where the kernel uses it */
+	struct cb_page zp = { .pm = PM_PRESENT | own_pfn((const void *)p) };
+	/* Not the zero page (this kernel gives a read fault a frame of its
+	 * own): that frame is freed below and may turn up in a traced
+	 * process, where it must not be taken for the zero page. */
+	if (!cb_track_kpage(&zp, 1, true) && bit(zp.kflags, KPF_ZERO_PAGE))
+		s->zero_pfn = zp.pm & PM_PFN_MASK;
 	p[0] = 1;
 	struct cb_page pg = { .pm = PM_PRESENT | own_pfn((const void *)p) };
 	if (!cb_track_kpage(&pg, 1, true))
