@@ -18,13 +18,117 @@
 
 void st_log_open(struct st_state *s, const pid_t *pids, int npids)
 {
-	s->fl = cb_faultlog_open(pids, npids, NULL, 0, 0, LOG_EVENTS_HINT, s->fl_why,
-				 sizeof s->fl_why);
+	/* Allocations and kernel-mode faults let a settle read only the pages
+	 * the process faulted; without them every settle reads the list. */
+	s->fl = cb_faultlog_open(pids, npids, NULL, 0,
+				 CB_FL_WITH_ALLOCS | CB_FL_WITH_KERNEL_FAULTS, LOG_EVENTS_HINT,
+				 s->fl_why, sizeof s->fl_why);
+	s->fl_allocs = s->fl != NULL;
+	if (!s->fl)
+		s->fl = cb_faultlog_open(pids, npids, NULL, 0, 0, LOG_EVENTS_HINT, s->fl_why,
+					 sizeof s->fl_why);
 	if (s->fl && cb_faultlog_enable(s->fl)) {
 		snprintf(s->fl_why, sizeof s->fl_why, "cannot enable the fault log's perf events");
 		cb_faultlog_close(s->fl);
 		s->fl = NULL;
 	}
+	s->fl_allocs &= s->fl != NULL;
+	s->fl_since = cb_now_ns();
+}
+
+void st_log_pull(struct st_state *s)
+{
+	if (!s->fl)
+		return;
+	const struct cb_fl_event *ev;
+	uint64_t lost = 0;
+	size_t n = cb_faultlog_drain(s->fl, &ev, &lost);
+	s->fl_lost += lost;
+	if (s->nev + n > s->evcap) {
+		size_t cap = s->evcap ? s->evcap : 4096;
+		while (cap < s->nev + n)
+			cap *= 2;
+		struct cb_fl_event *e = realloc(s->ev, cap * sizeof *e);
+		if (!e) {
+			s->fl_lost += n;
+			return;
+		}
+		s->ev = e;
+		s->evcap = cap;
+	}
+	if (n) /* memcpy takes no NULL, even for 0 items */
+		memcpy(s->ev + s->nev, ev, n * sizeof *ev);
+	s->nev += n;
+}
+
+void st_since_free(struct st_since *x)
+{
+	free(x->va);
+	free(x->wp);
+	free(x->pfn);
+	memset(x, 0, sizeof *x);
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Faulted pages sorted and once each; a page is wp when any of its faults
+ * was a write to a present page. Write faults are kept with the low bit of
+ * the page address set while sorting. */
+static void since_unique(struct st_since *x)
+{
+	if (x->nva)
+		qsort(x->va, x->nva, sizeof *x->va, by_addr);
+	size_t k = 0;
+	for (size_t i = 0; i < x->nva; i++) {
+		uintptr_t page = x->va[i] & ~(uintptr_t)1;
+		bool wp = x->va[i] & 1;
+		if (k && x->va[k - 1] == page) {
+			x->wp[k - 1] |= wp;
+			continue;
+		}
+		x->va[k] = page;
+		x->wp[k++] = wp;
+	}
+	x->nva = k;
+}
+
+int st_log_since(struct st_state *s, const struct st_proc *p, struct st_since *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!s->fl || !s->fl_allocs || s->fl_lost || p->list_from < s->fl_since ||
+	    st_swapouts() != p->swapouts)
+		return -1;
+	st_log_pull(s);
+	if (s->fl_lost)
+		return -1;
+	size_t n = s->nev - p->ev_from;
+	out->va = malloc((n ? n : 1) * sizeof *out->va);
+	out->wp = malloc((n ? n : 1) * sizeof *out->wp);
+	out->pfn = malloc((n ? n : 1) * sizeof *out->pfn);
+	if (!out->va || !out->wp || !out->pfn) {
+		st_since_free(out);
+		return -1;
+	}
+	uintptr_t mask = ~(uintptr_t)(s->page_size - 1);
+	unsigned need = CB_PF_PROT | CB_PF_WRITE;
+	for (size_t i = p->ev_from; i < s->nev; i++) {
+		const struct cb_fl_event *e = &s->ev[i];
+		if (e->pid != (uint32_t)p->pid || e->time_ns < p->list_from)
+			continue;
+		if (e->kind == CB_FL_FAULT && (int64_t)e->addr < 0)
+			continue; /* a kernel address: no page of the list */
+		if (e->kind == CB_FL_ALLOC)
+			out->pfn[out->npfn++] = e->pfn;
+		else
+			out->va[out->nva++] = ((uintptr_t)e->addr & mask) |
+					      ((e->error_code & need) == need);
+	}
+	since_unique(out);
+	return 0;
 }
 
 void st_hist_add(struct st_proc *p, const struct st_page *pg, uint64_t now, int kind)
@@ -72,6 +176,12 @@ static bool alone_at(const struct st_proc *p, uint64_t t)
 	return false;
 }
 
+static int by_time(const void *a, const void *b)
+{
+	const struct cb_fl_event *x = a, *y = b;
+	return (x->time_ns > y->time_ns) - (x->time_ns < y->time_ns);
+}
+
 static int by_va(const void *a, const void *b)
 {
 	const struct st_hist *x = a, *y = b;
@@ -113,10 +223,13 @@ void st_log_replay(struct st_state *s)
 	if (!s->fl)
 		return;
 	cb_faultlog_disable(s->fl);
+	st_log_pull(s);
 	for (size_t i = 0; i < s->nprocs; i++)
 		st_hist_keep(s, &s->procs[i]); /* the lists still open at the end */
-	const struct cb_fl_event *ev;
-	size_t n = cb_faultlog_drain(s->fl, &ev, &s->fl_lost);
+	const struct cb_fl_event *ev = s->ev;
+	size_t n = s->nev;
+	if (n) /* pulled in batches: each in time order, not all together */
+		qsort(s->ev, n, sizeof *s->ev, by_time);
 	for (size_t i = 0; i < s->nprocs; i++)
 		if (s->procs[i].nhist) /* qsort takes no NULL, even for 0 items */
 			qsort(s->procs[i].hist, s->procs[i].nhist, sizeof *s->procs[i].hist,
@@ -125,7 +238,10 @@ void st_log_replay(struct st_state *s)
 	for (size_t i = 0; i < n; i++) {
 		const struct cb_fl_event *e = &ev[i];
 		unsigned need = CB_PF_PROT | CB_PF_WRITE;
-		struct st_proc *p = e->kind == CB_FL_FAULT ? proc_at(s, e->pid, e->time_ns) : NULL;
+		/* Kernel-mode faults serve the settles only: the counts
+		 * below are of user faults (kernel_cow_breaks is the rest). */
+		bool user = e->kind == CB_FL_FAULT && (e->error_code & CB_PF_USER);
+		struct st_proc *p = user ? proc_at(s, e->pid, e->time_ns) : NULL;
 		if (!p)
 			continue;
 		p->fl_faults++;

@@ -506,6 +506,7 @@ static void free_tracer(struct tracer *t)
 	free(t->s.tids);
 	free(t->s.tid_proc);
 	free(t->s.family_alive);
+	free(t->s.ev);
 	if (t->s.fl)
 		cb_faultlog_close(t->s.fl);
 	json_decref(t->s.forks);
