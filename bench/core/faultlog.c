@@ -385,6 +385,16 @@ static void decode_sample(struct cb_faultlog *fl, const unsigned char *b, size_t
 	push(fl, &e);
 }
 
+/* n bytes of the ring from position at, which may wrap past its end (a
+ * byte at a time was most of a drain's cost once stat drained at every
+ * settle). */
+static void ring_copy(const unsigned char *data, size_t size, uint64_t at, void *dst, size_t n)
+{
+	size_t off = (size_t)(at % size), first = n < size - off ? n : size - off;
+	memcpy(dst, data + off, first);
+	memcpy((unsigned char *)dst + first, data, n - first);
+}
+
 static void drain_ring(struct cb_faultlog *fl, struct fl_ring *rg)
 {
 	struct perf_event_mmap_page *mp = rg->map;
@@ -393,12 +403,10 @@ static void drain_ring(struct cb_faultlog *fl, struct fl_ring *rg)
 	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE), tail = mp->data_tail;
 	while (tail < head) {
 		struct perf_event_header h;
-		for (size_t k = 0; k < sizeof h; k++)
-			((unsigned char *)&h)[k] = data[(tail + k) % size];
+		ring_copy(data, size, tail, &h, sizeof h);
 		if (h.size < sizeof h)
 			break;
-		for (size_t k = 0; k < h.size; k++)
-			rec[k] = data[(tail + k) % size];
+		ring_copy(data, size, tail, rec, h.size);
 		if (h.type == PERF_RECORD_SAMPLE)
 			decode_sample(fl, rec + sizeof h, h.size - sizeof h);
 		else if (h.type == PERF_RECORD_LOST && h.size >= sizeof h + 16) {

@@ -330,8 +330,21 @@ static size_t filter_cands(struct st_state *s, struct cand *c, bool attach)
 static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 		       const struct pm_dump *d);
 
+/* A swap device or file in use (/proc/swaps has more than its header);
+ * zswap writes only in front of one. */
+static bool swap_on(void)
+{
+	char *v = cb_read_file("/proc/swaps", NULL);
+	char *nl = v ? strchr(v, '\n') : NULL;
+	bool on = nl && nl[1];
+	free(v);
+	return on;
+}
+
 uint64_t st_swapouts(void)
 {
+	if (!swap_on()) /* /proc/vmstat costs ~50 us a read: most of a small settle */
+		return 0;
 	char *v = cb_read_file("/proc/vmstat", NULL);
 	uint64_t n = 0;
 	for (char *l = v; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -587,9 +600,10 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 	}
 	p->npages = k;
 	/* The old frame of a copy still in the swap cache: memory the copy
-	 * left behind until reclaim finds it. */
-	frame_flags(pfn, copies, fl);
-	for (size_t i = 0; i < copies; i++)
+	 * left behind until reclaim finds it (none without swap in use). */
+	size_t old = swap_on() ? copies : 0;
+	frame_flags(pfn, old, fl);
+	for (size_t i = 0; i < old; i++)
 		left += bit(fl[i], KPF_SWAPCACHE) && bit(fl[i], KPF_ANON);
 	p->c.leftover += left;
 	if (p->alone && p->extra_known && !s->fl)
