@@ -190,12 +190,45 @@ static int by_va(const void *a, const void *b)
 	return (x->va > y->va) - (x->va < y->va);
 }
 
-/* The process that had this tgid at that time (pids are reused). */
-static struct st_proc *proc_at(struct st_state *s, uint32_t pid, uint64_t t)
+static const struct st_proc *order_procs;
+
+/* By pid, and the later process of a reused pid first. */
+static int by_pid(const void *a, const void *b)
 {
-	for (size_t i = s->nprocs; i-- > 0;) {
-		struct st_proc *p = &s->procs[i];
-		if ((uint32_t)p->pid == pid && p->t_start <= t && (!p->t_end || t <= p->t_end))
+	const struct st_proc *x = &order_procs[*(const size_t *)a],
+			     *y = &order_procs[*(const size_t *)b];
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->idx < y->idx) - (x->idx > y->idx);
+}
+
+/* Process indexes ordered for proc_at: a search per event, not a scan of
+ * every process (a 500-fork tree spent most of its replay there). */
+static size_t *pid_index(struct st_state *s)
+{
+	size_t *ix = malloc((s->nprocs ? s->nprocs : 1) * sizeof *ix);
+	for (size_t i = 0; ix && i < s->nprocs; i++)
+		ix[i] = i;
+	order_procs = s->procs;
+	if (ix && s->nprocs)
+		qsort(ix, s->nprocs, sizeof *ix, by_pid);
+	return ix;
+}
+
+/* The process that had this tgid at that time (pids are reused). */
+static struct st_proc *proc_at(struct st_state *s, const size_t *ix, uint32_t pid, uint64_t t)
+{
+	size_t lo = 0, hi = ix ? s->nprocs : 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if ((uint32_t)s->procs[ix[mid]].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->nprocs && ix && (uint32_t)s->procs[ix[i]].pid == pid; i++) {
+		struct st_proc *p = &s->procs[ix[i]];
+		if (p->t_start <= t && (!p->t_end || t <= p->t_end))
 			return p;
 	}
 	return NULL;
@@ -235,13 +268,14 @@ void st_log_replay(struct st_state *s)
 			qsort(s->procs[i].hist, s->procs[i].nhist, sizeof *s->procs[i].hist,
 			      by_va);
 	uintptr_t mask = ~(uintptr_t)(s->page_size - 1);
+	size_t *ix = pid_index(s);
 	for (size_t i = 0; i < n; i++) {
 		const struct cb_fl_event *e = &ev[i];
 		unsigned need = CB_PF_PROT | CB_PF_WRITE;
 		/* Kernel-mode faults serve the settles only: the counts
 		 * below are of user faults (kernel_cow_breaks is the rest). */
 		bool user = e->kind == CB_FL_FAULT && (e->error_code & CB_PF_USER);
-		struct st_proc *p = user ? proc_at(s, e->pid, e->time_ns) : NULL;
+		struct st_proc *p = user ? proc_at(s, ix, e->pid, e->time_ns) : NULL;
 		if (!p)
 			continue;
 		p->fl_faults++;
@@ -265,6 +299,7 @@ void st_log_replay(struct st_state *s)
 		if (h->kind == ST_H_COPIED && p->extra_known && alone_at(p, e->time_ns))
 			p->c.extra++;
 	}
+	free(ix);
 	s->fl_used = true;
 	if (s->fl_lost)
 		snprintf(s->fl_why, sizeof s->fl_why,
