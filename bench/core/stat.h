@@ -109,6 +109,7 @@ struct st_state {
 	size_t nev, evcap;
 	bool fl_allocs;
 	uint64_t fl_since;
+	uint64_t settles_log, settles_read; /* exits, ticks, ends: by which way */
 };
 
 /* What a process's log says since its list was made: the pages it faulted

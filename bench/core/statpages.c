@@ -537,8 +537,13 @@ static int fill_now(struct st_state *s, struct st_proc *p, const struct pm_dump 
 {
 	for (size_t i = 0; d && i < p->npages; i++)
 		now[i] = dump_entry(d, p->pages[i].va, s->page_size);
-	if (d || (logged && !read_logged(s, p, x, now)))
+	if (d)
 		return 0;
+	if (logged && !read_logged(s, p, x, now)) {
+		s->settles_log++;
+		return 0;
+	}
+	s->settles_read++;
 	return read_now(s, p, now);
 }
 
