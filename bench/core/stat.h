@@ -112,9 +112,9 @@ struct st_state {
 	uint64_t settles_log, settles_read; /* exits, ticks, ends: by which way */
 };
 
-/* What a process's log says since its list was made: the pages it faulted
- * (sorted, once each; wp: a write fault on a present page) and the frames
- * it allocated. */
+/* What a process's log says: the pages it faulted (sorted, once each; also
+ * just before its list was made), wp: a write fault on a present page since
+ * the list, and the frames it allocated since the list. */
 struct st_since {
 	uintptr_t *va;
 	bool *wp;

@@ -117,7 +117,11 @@ int st_log_since(struct st_state *s, const struct st_proc *p, struct st_since *o
 	unsigned need = CB_PF_PROT | CB_PF_WRITE;
 	for (size_t i = p->ev_from; i < s->nev; i++) {
 		const struct cb_fl_event *e = &s->ev[i];
-		if (e->pid != (uint32_t)p->pid || e->time_ns < p->list_from)
+		/* A fault from before the list is read too (reading a page
+		 * is never wrong): a new child's kernel fault may start before
+		 * the list and allocate after it. Only later writes are wp. */
+		bool since = e->time_ns >= p->list_from;
+		if (e->pid != (uint32_t)p->pid || (e->kind == CB_FL_ALLOC && !since))
 			continue;
 		if (e->kind == CB_FL_FAULT && (int64_t)e->addr < 0)
 			continue; /* a kernel address: no page of the list */
@@ -125,7 +129,7 @@ int st_log_since(struct st_state *s, const struct st_proc *p, struct st_since *o
 			out->pfn[out->npfn++] = e->pfn;
 		else
 			out->va[out->nva++] = ((uintptr_t)e->addr & mask) |
-					      ((e->error_code & need) == need);
+					      (since && (e->error_code & need) == need);
 	}
 	since_unique(out);
 	return 0;
