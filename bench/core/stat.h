@@ -12,6 +12,7 @@
 #define COWBENCH_STAT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -110,6 +111,8 @@ struct st_state {
 	bool fl_allocs;
 	uint64_t fl_since;
 	uint64_t settles_log, settles_read; /* exits, ticks, ends: by which way */
+	pthread_t fl_closer; /* closes the log after the replay (st_log_join) */
+	bool fl_closing;
 };
 
 /* What a process's log says: the pages it faulted (sorted, once each; also
@@ -140,8 +143,10 @@ void st_proc_comm(struct st_proc *p);
 
 /* statlog.c: the fault log (bench/core/faultlog.c) of the whole tree */
 void st_log_open(struct st_state *s, const pid_t *pids, int npids);
-/* Drains the log and matches each write fault to the listed page it hit. */
+/* Drains the log and matches each write fault to the listed page it hit;
+ * then closes the log in a thread that st_log_join waits for. */
 void st_log_replay(struct st_state *s);
+void st_log_join(struct st_state *s);
 void st_hist_add(struct st_proc *p, const struct st_page *pg, uint64_t now, int kind);
 /* Before a list is dropped (a new fork's list, a reaped process, the end):
  * on kernels that hide PG_anon_exclusive, its pages go to the history, so

@@ -255,6 +255,24 @@ static struct st_hist *hit(const struct st_proc *p, uintptr_t page, uint64_t t)
 	return NULL;
 }
 
+static void *close_log(void *fl)
+{
+	cb_faultlog_close(fl);
+	return NULL;
+}
+
+/* Closing the log waits, for each tracepoint whose last perf event goes,
+ * until the kernel's unregistration settles (an RCU grace period, ~25 ms a
+ * tracepoint here): a thread does it while the document is made. */
+static void close_behind(struct st_state *s)
+{
+	if (pthread_create(&s->fl_closer, NULL, close_log, s->fl))
+		cb_faultlog_close(s->fl);
+	else
+		s->fl_closing = true;
+	s->fl = NULL;
+}
+
 void st_log_replay(struct st_state *s)
 {
 	if (!s->fl)
@@ -309,6 +327,12 @@ void st_log_replay(struct st_state *s)
 		snprintf(s->fl_why, sizeof s->fl_why,
 			 "the fault log's rings overflowed: %llu records lost",
 			 (unsigned long long)s->fl_lost);
-	cb_faultlog_close(s->fl);
-	s->fl = NULL;
+	close_behind(s);
+}
+
+void st_log_join(struct st_state *s)
+{
+	if (s->fl_closing)
+		pthread_join(s->fl_closer, NULL);
+	s->fl_closing = false;
 }

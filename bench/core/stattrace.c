@@ -509,6 +509,7 @@ static void free_tracer(struct tracer *t)
 	free(t->s.ev);
 	if (t->s.fl)
 		cb_faultlog_close(t->s.fl);
+	st_log_join(&t->s);
 	json_decref(t->s.forks);
 	json_decref(t->s.intervals);
 	for (int i = 0; i < t->nperf; i++)
