@@ -1,6 +1,7 @@
 /* The fault log (export/faultlog.h): perf_event_open sampling of the x86
  * tracepoint exceptions:page_fault_user, one ring per traced task per CPU,
- * plus kmem:mm_page_alloc on the same rings. A sample's raw record is the
+ * plus kmem:mm_page_alloc and exceptions:page_fault_kernel on the same
+ * rings when asked. A sample's raw record is the
  * tracepoint's binary entry; field offsets come from its tracefs format
  * file, so a kernel that moves a field still decodes. */
 #include "faultlog.h"
@@ -33,7 +34,7 @@ struct fl_tp {
 };
 
 struct fl_ring {
-	int fd, alloc_fd;
+	int fd, alloc_fd, kfault_fd;
 	void *map;
 	size_t len; /* whole mapping: one header page + data */
 };
@@ -41,7 +42,7 @@ struct fl_ring {
 struct cb_faultlog {
 	struct fl_ring ring[FL_MAX_RINGS];
 	int nring;
-	struct fl_tp fault, alloc;
+	struct fl_tp fault, alloc, kfault;
 	struct cb_fl_range *r;
 	int nr;
 	struct cb_fl_event *ev;
@@ -166,11 +167,25 @@ static size_t ring_bytes(size_t events_hint)
 	return b;
 }
 
+/* A second tracepoint writing into an open ring. */
+static int extra_event(const struct fl_tp *tp, const char *name, int ring_fd, pid_t pid, int cpu,
+		       char *why, size_t len)
+{
+	int fd = tp_open(tp, pid, cpu, -1);
+	if (fd >= 0 && !ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, ring_fd))
+		return fd;
+	snprintf(why, len, "%s on pid %d cpu %d: %s", name, (int)pid, cpu, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static int open_ring(struct cb_faultlog *fl, pid_t pid, pid_t tgid, int cpu, unsigned flags,
 		     size_t bytes, char *why, size_t len)
 {
 	struct fl_ring *rg = &fl->ring[fl->nring];
 	rg->alloc_fd = -1;
+	rg->kfault_fd = -1;
 	rg->fd = tp_open(&fl->fault, pid, cpu, -1);
 	if (rg->fd < 0) {
 		snprintf(why, len, "perf_event_open(exceptions:page_fault_user, pid %d, cpu %d): %s",
@@ -186,15 +201,19 @@ static int open_ring(struct cb_faultlog *fl, pid_t pid, pid_t tgid, int cpu, uns
 		return -1;
 	}
 	fl->nring++;
-	if (!(flags & CB_FL_WITH_ALLOCS))
-		return 0;
-	rg->alloc_fd = tp_open(&fl->alloc, pid, cpu, -1);
-	if (rg->alloc_fd < 0 || ioctl(rg->alloc_fd, PERF_EVENT_IOC_SET_OUTPUT, rg->fd)) {
-		snprintf(why, len, "kmem:mm_page_alloc on pid %d cpu %d: %s", (int)pid, cpu,
-			 strerror(errno));
-		return -1;
+	if (flags & CB_FL_WITH_ALLOCS) {
+		rg->alloc_fd = extra_event(&fl->alloc, "kmem:mm_page_alloc", rg->fd, pid, cpu, why,
+					   len);
+		if (rg->alloc_fd < 0)
+			return -1;
+		ioctl(rg->alloc_fd, PERF_EVENT_IOC_SET_FILTER, "order == 0");
 	}
-	ioctl(rg->alloc_fd, PERF_EVENT_IOC_SET_FILTER, "order == 0");
+	if (flags & CB_FL_WITH_KERNEL_FAULTS) {
+		rg->kfault_fd = extra_event(&fl->kfault, "exceptions:page_fault_kernel", rg->fd,
+					    pid, cpu, why, len);
+		if (rg->kfault_fd < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -231,13 +250,16 @@ struct cb_faultlog *cb_faultlog_open(const pid_t *pids, int npids, const struct 
 		free(fl);
 		return NULL;
 	}
+	fl->alloc.id = fl->kfault.id = -1; /* no record has these types */
 	if (nr) /* memcpy and qsort take no NULL, even for 0 items (UBSan) */
 		memcpy(fl->r, r, (size_t)nr * sizeof *r);
 	fl->nr = nr;
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
 	if (load_tp("exceptions", "page_fault_user", fault_fields, &fl->fault, why, whylen) ||
 	    ((flags & CB_FL_WITH_ALLOCS) &&
-	     load_tp("kmem", "mm_page_alloc", alloc_fields, &fl->alloc, why, whylen)))
+	     load_tp("kmem", "mm_page_alloc", alloc_fields, &fl->alloc, why, whylen)) ||
+	    ((flags & CB_FL_WITH_KERNEL_FAULTS) &&
+	     load_tp("exceptions", "page_fault_kernel", fault_fields, &fl->kfault, why, whylen)))
 		goto fail;
 	size_t bytes = ring_bytes(events_hint);
 	for (int p = 0; p < npids; p++) {
@@ -268,6 +290,8 @@ static int ioctl_all(struct cb_faultlog *fl, unsigned long req)
 		rc |= ioctl(fl->ring[i].fd, req, 0);
 		if (fl->ring[i].alloc_fd >= 0)
 			rc |= ioctl(fl->ring[i].alloc_fd, req, 0);
+		if (fl->ring[i].kfault_fd >= 0)
+			rc |= ioctl(fl->ring[i].kfault_fd, req, 0);
 	}
 	return rc ? -1 : 0;
 }
@@ -342,11 +366,13 @@ static void decode_sample(struct cb_faultlog *fl, const unsigned char *b, size_t
 		return;
 	uint16_t type;
 	memcpy(&type, raw, 2);
-	if (type == fl->fault.id) {
+	const struct fl_tp *ftp = type == fl->fault.id ? &fl->fault
+				  : type == fl->kfault.id ? &fl->kfault : NULL;
+	if (ftp) { /* a kernel-mode fault's error code lacks CB_PF_USER */
 		e.kind = CB_FL_FAULT;
-		e.addr = raw_field(raw, rawlen, fl->fault.f[0]);
-		e.ip = raw_field(raw, rawlen, fl->fault.f[1]);
-		e.error_code = (uint32_t)raw_field(raw, rawlen, fl->fault.f[2]);
+		e.addr = raw_field(raw, rawlen, ftp->f[0]);
+		e.ip = raw_field(raw, rawlen, ftp->f[1]);
+		e.error_code = (uint32_t)raw_field(raw, rawlen, ftp->f[2]);
 		if (!in_ranges(fl, e.pid, e.addr))
 			return;
 	} else if (type == fl->alloc.id) {
@@ -359,6 +385,16 @@ static void decode_sample(struct cb_faultlog *fl, const unsigned char *b, size_t
 	push(fl, &e);
 }
 
+/* n bytes of the ring from position at, which may wrap past its end (a
+ * byte at a time was most of a drain's cost once stat drained at every
+ * settle). */
+static void ring_copy(const unsigned char *data, size_t size, uint64_t at, void *dst, size_t n)
+{
+	size_t off = (size_t)(at % size), first = n < size - off ? n : size - off;
+	memcpy(dst, data + off, first);
+	memcpy((unsigned char *)dst + first, data, n - first);
+}
+
 static void drain_ring(struct cb_faultlog *fl, struct fl_ring *rg)
 {
 	struct perf_event_mmap_page *mp = rg->map;
@@ -367,12 +403,10 @@ static void drain_ring(struct cb_faultlog *fl, struct fl_ring *rg)
 	uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE), tail = mp->data_tail;
 	while (tail < head) {
 		struct perf_event_header h;
-		for (size_t k = 0; k < sizeof h; k++)
-			((unsigned char *)&h)[k] = data[(tail + k) % size];
+		ring_copy(data, size, tail, &h, sizeof h);
 		if (h.size < sizeof h)
 			break;
-		for (size_t k = 0; k < h.size; k++)
-			rec[k] = data[(tail + k) % size];
+		ring_copy(data, size, tail, rec, h.size);
 		if (h.type == PERF_RECORD_SAMPLE)
 			decode_sample(fl, rec + sizeof h, h.size - sizeof h);
 		else if (h.type == PERF_RECORD_LOST && h.size >= sizeof h + 16) {
@@ -412,6 +446,8 @@ void cb_faultlog_close(struct cb_faultlog *fl)
 	for (int i = 0; i < fl->nring; i++) {
 		if (fl->ring[i].alloc_fd >= 0)
 			close(fl->ring[i].alloc_fd);
+		if (fl->ring[i].kfault_fd >= 0)
+			close(fl->ring[i].kfault_fd);
 		munmap(fl->ring[i].map, fl->ring[i].len);
 		close(fl->ring[i].fd);
 	}

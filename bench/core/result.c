@@ -176,59 +176,78 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median, min and max of one metric of one phase over repetitions. */
-static json_t *distribution(json_t *reps, const char *phase, const char *key)
+static json_t *spread(double *v, int n)
 {
-	double v[1024];
-	int n = 0;
-	size_t i, j;
-	json_t *rep, *ph;
-	json_array_foreach(reps, i, rep) {
-		json_array_foreach(json_object_get(rep, "phases"), j, ph) {
-			const char *name = json_string_value(json_object_get(ph, "name"));
-			json_t *x = json_object_get(ph, key);
-			if (n < 1024 && name && !strcmp(name, phase) && json_is_number(x))
-				v[n++] = json_number_value(x);
-		}
-	}
-	if (!n)
-		return json_null();
 	qsort(v, (size_t)n, sizeof *v, cmp_double);
 	double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	return json_pack("{s:f, s:f, s:f, s:i}", "median", med, "min", v[0], "max", v[n - 1],
 			 "n", n);
 }
 
+/* Median, min and max of one metric over the repetitions of one phase
+ * (same: that phase's object in every repetition). */
+static json_t *distribution(json_t *same, const char *key)
+{
+	double v[1024];
+	int n = 0;
+	size_t i;
+	json_t *ph;
+	json_array_foreach(same, i, ph) {
+		json_t *x = json_object_get(ph, key);
+		if (n < 1024 && json_is_number(x))
+			v[n++] = json_number_value(x);
+	}
+	return n ? spread(v, n) : json_null();
+}
+
 /* Median of extra_by_cause.<cause> of one phase over repetitions. */
-static json_t *cause_distribution(json_t *reps, const char *phase)
+static json_t *cause_distribution(json_t *same)
 {
 	json_t *out = json_object();
 	for (int k = 0; k < CB_CAUSE_N; k++) {
 		double v[1024];
 		int n = 0;
-		size_t i, j;
-		json_t *rep, *ph;
-		json_array_foreach(reps, i, rep)
-			json_array_foreach(json_object_get(rep, "phases"), j, ph) {
-				const char *name = json_string_value(json_object_get(ph, "name"));
-				json_t *x = json_object_get(json_object_get(ph, "extra_by_cause"),
-							    cb_cause_names[k]);
-				if (n < 1024 && name && !strcmp(name, phase) && json_is_number(x))
-					v[n++] = json_number_value(x);
-			}
-		if (!n)
-			continue;
-		qsort(v, (size_t)n, sizeof *v, cmp_double);
-		double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-		json_object_set_new(out, cb_cause_names[k], json_pack("{s:f, s:f, s:f, s:i}",
-			"median", med, "min", v[0], "max", v[n - 1], "n", n));
+		size_t i;
+		json_t *ph;
+		json_array_foreach(same, i, ph) {
+			json_t *x = json_object_get(json_object_get(ph, "extra_by_cause"),
+						    cb_cause_names[k]);
+			if (n < 1024 && json_is_number(x))
+				v[n++] = json_number_value(x);
+		}
+		if (n)
+			json_object_set_new(out, cb_cause_names[k], spread(v, n));
 	}
 	return out;
 }
 
+/* Phase name -> [that phase in each repetition], in repetition order.
+ * Grouped once: searching every repetition for every phase was quadratic
+ * in the phases (a stat document of a fork-heavy tree has hundreds). */
+static json_t *phases_by_name(json_t *reps)
+{
+	json_t *by = json_object();
+	size_t i, j;
+	json_t *rep, *ph;
+	json_array_foreach(reps, i, rep) {
+		json_array_foreach(json_object_get(rep, "phases"), j, ph) {
+			const char *name = json_string_value(json_object_get(ph, "name"));
+			if (!name)
+				continue;
+			json_t *same = json_object_get(by, name);
+			if (!same) {
+				same = json_array();
+				json_object_set_new(by, name, same);
+			}
+			json_array_append(same, ph);
+		}
+	}
+	return by;
+}
+
 json_t *cb_result_summary(json_t *reps)
 {
-	json_t *out = json_object();
+	json_t *out = json_object(), *by = phases_by_name(reps);
 	size_t i, j;
 	json_t *rep, *ph;
 	json_array_foreach(reps, i, rep) {
@@ -236,14 +255,14 @@ json_t *cb_result_summary(json_t *reps)
 			const char *name = json_string_value(json_object_get(ph, "name"));
 			if (!name || json_object_get(out, name))
 				continue;
-			json_t *s = json_object();
+			json_t *s = json_object(), *same = json_object_get(by, name);
 			for (const struct cb_metric_key *k = cb_metric_keys; k->name; k++)
 				if (k->flags & CB_KEYF_SUMMARY)
-					json_object_set_new(s, k->name,
-							    distribution(reps, name, k->name));
-			json_object_set_new(s, "extra_by_cause", cause_distribution(reps, name));
+					json_object_set_new(s, k->name, distribution(same, k->name));
+			json_object_set_new(s, "extra_by_cause", cause_distribution(same));
 			json_object_set_new(out, name, s);
 		}
 	}
+	json_decref(by);
 	return out;
 }

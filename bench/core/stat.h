@@ -12,6 +12,7 @@
 #define COWBENCH_STAT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -71,6 +72,9 @@ struct st_proc {
 	size_t nmaps;
 	struct st_counts c;
 	uint64_t list_t; /* when the current list was made (a fork stop) */
+	uint64_t list_from; /* when its pagemap read began */
+	size_t ev_from;     /* st_state.ev before then: its later events are past here */
+	uint64_t swapouts;  /* pages swapped out system-wide by then */
 	struct st_hist *hist;
 	size_t nhist, histcap;
 	/* From the fault log: write faults on present pages (x86 error code
@@ -99,10 +103,32 @@ struct st_state {
 	char fl_why[200]; /* why there is no fault log, or what it lost */
 	bool fl_used;
 	uint64_t fl_lost;
+	/* The log drained so far (drained at every settle, replayed at the
+	 * end). With allocations and kernel faults in it, a list made after
+	 * fl_since can be settled from the pages its process faulted. */
+	struct cb_fl_event *ev;
+	size_t nev, evcap;
+	bool fl_allocs;
+	uint64_t fl_since;
+	uint64_t settles_log, settles_read; /* exits, ticks, ends: by which way */
+	pthread_t fl_closer; /* closes the log after the replay (st_log_join) */
+	bool fl_closing;
+};
+
+/* What a process's log says: the pages it faulted (sorted, once each; also
+ * just before its list was made), wp: a write fault on a present page since
+ * the list, and the frames it allocated since the list. */
+struct st_since {
+	uintptr_t *va;
+	bool *wp;
+	uint64_t *pfn;
+	size_t nva, npfn;
 };
 
 /* statpages.c */
 void st_pages_init(struct st_state *s);
+/* Anonymous pages written out to swap or zswap so far, system-wide. */
+uint64_t st_swapouts(void);
 /* Settles the process's list, then lists its pages that another process
  * maps too (at a fork stop: the child), or at attach the pages no longer
  * exclusive. Returns the new list's size. */
@@ -117,14 +143,23 @@ void st_proc_comm(struct st_proc *p);
 
 /* statlog.c: the fault log (bench/core/faultlog.c) of the whole tree */
 void st_log_open(struct st_state *s, const pid_t *pids, int npids);
-/* Drains the log and matches each write fault to the listed page it hit. */
+/* Drains the log and matches each write fault to the listed page it hit;
+ * then closes the log in a thread that st_log_join waits for. */
 void st_log_replay(struct st_state *s);
+void st_log_join(struct st_state *s);
 void st_hist_add(struct st_proc *p, const struct st_page *pg, uint64_t now, int kind);
 /* Before a list is dropped (a new fork's list, a reaped process, the end):
  * on kernels that hide PG_anon_exclusive, its pages go to the history, so
  * that the log can tell which of them a write reused. */
 void st_hist_keep(struct st_state *s, struct st_proc *p);
 void st_alone_mark(struct st_proc *p, bool alone, uint64_t now);
+/* Drains the log (it stays enabled) into st_state.ev. */
+void st_log_pull(struct st_state *s);
+/* p's events since its list was made; -1 when the log cannot tell (none,
+ * no allocations in it, records lost, enabled after the list, or a page
+ * swapped out since: a listed page may be gone without a fault). */
+int st_log_since(struct st_state *s, const struct st_proc *p, struct st_since *out);
+void st_since_free(struct st_since *x);
 
 /* statdoc.c */
 json_t *st_document(struct st_state *s, const struct cb_stat_opts *o, json_t *env,

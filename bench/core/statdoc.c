@@ -17,13 +17,19 @@ static const char method[] =
 	"exists), when its fork family shrinks to one process, at each -I tick and at the "
 	"end: a listed page on a new frame was copied; on the same frame with "
 	"PG_anon_exclusive set again (kpageflags bit 34, kernels >= 5.19) a write reused it; "
-	"otherwise it is still shared. extra_copies are copies made while no other traced "
+	"otherwise it is still shared. Where the fault log also records page allocations and "
+	"kernel-mode faults, a settle outside a fork stop reads only the pages the process "
+	"faulted since its list was made (the others still map their listed frame), provided "
+	"every frame it allocated since is mapped at one of them, no record was lost and no "
+	"page was swapped out; else it reads the whole list (notes.settles counts both). At a "
+	"fork stop a logged write fault on a listed page that kept its frame is a reuse (the "
+	"fork has just cleared its PG_anon_exclusive). extra_copies are copies made while no other traced "
 	"process of the fork family was alive (timed by their fault with the fault log; a "
 	"lower bound: a copy while a sibling lives but no longer maps that frame is not "
 	"counted). -p attaches and lists the pages "
 	"already not exclusive at attach. Where the x86 tracepoint exceptions:page_fault_user "
 	"exists, a fault log of the whole tree (perf rings, inherited by children) is drained "
-	"at the end; each write fault on a present page (error code PROT|WRITE) is matched by "
+	"at every settle and replayed at the end; each write fault on a present page (error code PROT|WRITE) is matched by "
 	"tgid, page address and time to a listed page that was copied or reused in that window "
 	"(faultlog_cow_faults); listed pages decided without a user fault were broken by the "
 	"kernel (kernel_cow_breaks); the rest are other write-protect faults.";
@@ -36,7 +42,12 @@ static const char cannot_see[] =
 	"that are not write faults of the process itself (read() or recv() into a shared "
 	"buffer, get_user_pages with FOLL_WRITE, process_vm_writev) are counted as copies or "
 	"reuses, and told apart from user writes only by the fault log (kernel_cow_breaks); "
-	"a -p process with more threads than the fault log has rings for gets no log; two copies of one page between settle "
+	"a -p process with more threads than the fault log has rings for gets no log; in a "
+	"settle from the fault log, a page unmapped without a fault since its list (munmap, "
+	"MADV_DONTNEED) is not counted as gone, and a COW break that neither faults nor "
+	"allocates in the process itself (a reuse by get_user_pages with FOLL_WRITE, a write "
+	"by another process through process_vm_writev or ptrace) is not seen; two copies of "
+	"one page between settle "
 	"points count once; PMD-mapped THPs are counted per 4 KiB page; writable private "
 	"mappings larger than 1 TiB (a sanitizer's shadow, sparse reservations) are not "
 	"scanned; reuses on kernels "
@@ -335,13 +346,17 @@ static json_t *rep_object(struct st_state *s, json_t *d, json_t *perf_why, int s
 	json_t *ph;
 	json_array_foreach(phases, i, ph)
 		explain_nulls(ph);
-	char st[16];
+	char st[16], settles[160];
 	snprintf(st, sizeof st, "%d", status);
-	json_t *notes = json_pack("{s:s, s:s, s:s, s:s}", "method", method, "cannot_see",
+	snprintf(settles, sizeof settles,
+		 "%llu from the fault log (the faulted pages read), %llu from the whole list "
+		 "(settles outside fork stops)", (unsigned long long)s->settles_log,
+		 (unsigned long long)s->settles_read);
+	json_t *notes = json_pack("{s:s, s:s, s:s, s:s, s:s}", "method", method, "cannot_see",
 				  cannot_see, "exit_status", st, "reuse_visible",
 				  s->have_excl_bit ? "yes (PG_anon_exclusive in kpageflags)"
 				  : s->fl_used ? "yes (fault log: a COW write fault on a page that "
-						 "kept its frame)" : no_excl);
+						 "kept its frame)" : no_excl, "settles", settles);
 	return json_pack("{s:i, s:o, s:o, s:[], s:n, s:n, s:O, s:O}", "rep", 0, "phases", phases,
 			 "notes", notes, "placement", "skipped", "error", "forks", s->forks,
 			 "intervals", s->intervals);

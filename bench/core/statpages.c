@@ -36,8 +36,13 @@ void st_pages_init(struct st_state *s)
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
-	(void)p[0]; /* a read fault maps the zero page */
-	s->zero_pfn = own_pfn((const void *)p);
+	(void)p[0]; /* a read fault maps the zero page, where the kernel uses it */
+	struct cb_page zp = { .pm = PM_PRESENT | own_pfn((const void *)p) };
+	/* Not the zero page (this kernel gives a read fault a frame of its
+	 * own): that frame is freed below and may turn up in a traced
+	 * process, where it must not be taken for the zero page. */
+	if (!cb_track_kpage(&zp, 1, true) && bit(zp.kflags, KPF_ZERO_PAGE))
+		s->zero_pfn = zp.pm & PM_PFN_MASK;
 	p[0] = 1;
 	struct cb_page pg = { .pm = PM_PRESENT | own_pfn((const void *)p) };
 	if (!cb_track_kpage(&pg, 1, true))
@@ -101,6 +106,12 @@ static int open_pagemap(pid_t pid)
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/pagemap", (int)pid);
 	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int cmp_va(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	return (x > y) - (x < y);
 }
 
 static int read_pm(int fd, uintptr_t va, size_t n, size_t ps, uint64_t *out)
@@ -319,9 +330,38 @@ static size_t filter_cands(struct st_state *s, struct cand *c, bool attach)
 static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 		       const struct pm_dump *d);
 
+/* A swap device or file in use (/proc/swaps has more than its header);
+ * zswap writes only in front of one. */
+static bool swap_on(void)
+{
+	char *v = cb_read_file("/proc/swaps", NULL);
+	char *nl = v ? strchr(v, '\n') : NULL;
+	bool on = nl && nl[1];
+	free(v);
+	return on;
+}
+
+uint64_t st_swapouts(void)
+{
+	if (!swap_on()) /* /proc/vmstat costs ~50 us a read: most of a small settle */
+		return 0;
+	char *v = cb_read_file("/proc/vmstat", NULL);
+	uint64_t n = 0;
+	for (char *l = v; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned long long x;
+		if (sscanf(l, "pswpout %llu", &x) == 1 || sscanf(l, "zswpout %llu", &x) == 1)
+			n += x;
+	}
+	free(v);
+	return n;
+}
+
 size_t st_snapshot(struct st_state *s, struct st_proc *p, bool attach)
 {
 	struct pm_dump d;
+	uint64_t from = cb_now_ns();
+	uint64_t swapouts = s->fl_allocs ? st_swapouts() : 0;
+	size_t ev_from = s->nev;
 	if (dump_read(p->pid, s->page_size, &d)) {
 		st_settle(s, p, false);
 		p->npages = 0;
@@ -337,6 +377,9 @@ size_t st_snapshot(struct st_state *s, struct st_proc *p, bool attach)
 	p->npages = filter_cands(s, &c, attach);
 	p->pages = c.pg;
 	p->list_t = cb_now_ns();
+	p->list_from = from;
+	p->ev_from = ev_from;
+	p->swapouts = swapouts;
 	free(c.check);
 	for (size_t i = 0; i < p->npages; i++)
 		p->maps[p->pages[i].map].shared++;
@@ -349,6 +392,9 @@ void st_share_list(const struct st_proc *from, struct st_proc *to)
 	to->pages = malloc((from->npages ? from->npages : 1) * sizeof *to->pages);
 	to->npages = to->pages ? from->npages : 0;
 	to->list_t = from->list_t;
+	to->list_from = from->list_from;
+	to->ev_from = from->ev_from;
+	to->swapouts = from->swapouts;
 	/* Mapping indexes translated once per mapping, not looked up by name
 	 * per page (that was a strcmp per page and mapping at every fork). */
 	uint32_t *tr = malloc((from->nmaps ? from->nmaps : 1) * sizeof *tr);
@@ -411,6 +457,96 @@ void st_settle(struct st_state *s, struct st_proc *p, bool copies_only)
 	settle_from(s, p, copies_only, NULL);
 }
 
+/* Index of the listed page at va, or -1 (the list is sorted by address). */
+static long listed(const struct st_proc *p, uintptr_t va)
+{
+	size_t lo = 0, hi = p->npages;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (p->pages[mid].va < va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->npages && p->pages[lo].va == va ? (long)lo : -1;
+}
+
+/* Whether the log has a write fault on a present page at va. */
+static bool wrote(const struct st_since *x, uintptr_t va)
+{
+	uintptr_t *at = x->nva ? bsearch(&va, x->va, x->nva, sizeof va, cmp_va) : NULL;
+	return at && x->wp[at - x->va];
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Every frame the process allocated is mapped at a page it faulted. If one
+ * is not, something the log did not show (GUP with FOLL_WRITE, a page
+ * table) allocated it, and it may be a copy of any listed page. */
+static bool allocs_seen(const struct st_since *x, const uint64_t *at)
+{
+	uint64_t *frames = malloc((x->nva ? x->nva : 1) * 8);
+	size_t nf = 0;
+	bool ok = frames != NULL;
+	for (size_t i = 0; ok && i < x->nva; i++)
+		if (at[i] & PM_PRESENT)
+			frames[nf++] = at[i] & PM_PFN_MASK;
+	if (ok && nf)
+		qsort(frames, nf, sizeof *frames, cmp_u64);
+	for (size_t i = 0; ok && i < x->npfn; i++)
+		ok = nf && bsearch(&x->pfn[i], frames, nf, sizeof *frames, cmp_u64);
+	free(frames);
+	return ok;
+}
+
+/* The listed pages' entries from the log: a page the process did not fault
+ * still maps its listed frame, shared, so only the faulted pages are read
+ * (reading the whole list at every exit was most of stat's cost on
+ * fork-heavy trees). -1 when the log cannot vouch for the rest. */
+static int read_logged(struct st_state *s, struct st_proc *p, const struct st_since *x,
+		       uint64_t *now)
+{
+	int fd = open_pagemap(p->pid);
+	uint64_t *at = malloc((x->nva ? x->nva : 1) * 8);
+	int rc = fd >= 0 && at ? 0 : -1;
+	for (size_t i = 0; !rc && i < x->nva; i++)
+		rc = read_pm(fd, x->va[i], 1, s->page_size, &at[i]);
+	if (fd >= 0)
+		close(fd);
+	if (!rc && !allocs_seen(x, at))
+		rc = -1;
+	for (size_t i = 0; !rc && i < p->npages; i++)
+		now[i] = PM_PRESENT | p->pages[i].pfn;
+	for (size_t i = 0; !rc && i < x->nva; i++) {
+		long k = listed(p, x->va[i]);
+		if (k >= 0)
+			now[k] = at[i];
+	}
+	free(at);
+	return rc;
+}
+
+/* The listed pages' pagemap entries now: from the dump of this stop, from
+ * the log, or read. */
+static int fill_now(struct st_state *s, struct st_proc *p, const struct pm_dump *d,
+		    const struct st_since *x, bool logged, uint64_t *now)
+{
+	for (size_t i = 0; d && i < p->npages; i++)
+		now[i] = dump_entry(d, p->pages[i].va, s->page_size);
+	if (d)
+		return 0;
+	if (logged && !read_logged(s, p, x, now)) {
+		s->settles_log++;
+		return 0;
+	}
+	s->settles_read++;
+	return read_now(s, p, now);
+}
+
 /* copies_only: classify new frames only (pagemap alone, cheap); the same
  * frames wait for the next full settle to be told reused or shared. d: the
  * pagemap already read at this stop, else it is read here. */
@@ -424,9 +560,9 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 	int *what = calloc(n, sizeof *what);
 	size_t nflag = 0;
 	uint64_t t = cb_now_ns(); /* the end of the window of what settles now */
-	for (size_t i = 0; d && now && i < n; i++)
-		now[i] = dump_entry(d, p->pages[i].va, s->page_size);
-	if (!now || !pfn || !fl || !what || (!d && read_now(s, p, now))) {
+	struct st_since x;
+	bool logged = !st_log_since(s, p, &x);
+	if (!now || !pfn || !fl || !what || fill_now(s, p, d, &x, logged, now)) {
 		/* The mm is gone (exec, or exit already released it). */
 		p->lost_at_exec |= !p->alive;
 		goto out;
@@ -452,6 +588,12 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 			       (e & PM_EXCLUSIVE);
 		if (flagged && bit(fl[f++], ST_KPF_ANON_EXCL))
 			what[i] = ST_REUSED;
+		/* At a fork stop the fork has just cleared the flag of a page
+		 * the process reused since its last fork: the log's write
+		 * fault on the same frame says so instead. */
+		if (d && logged && s->have_excl_bit && what[i] == ST_KEEP &&
+		    wrote(&x, p->pages[i].va))
+			what[i] = ST_REUSED;
 		if (what[i] == ST_COPIED)
 			pfn[copies++] = p->pages[i].pfn;
 		if (what[i] == ST_COPIED || what[i] == ST_REUSED)
@@ -463,14 +605,16 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 	}
 	p->npages = k;
 	/* The old frame of a copy still in the swap cache: memory the copy
-	 * left behind until reclaim finds it. */
-	frame_flags(pfn, copies, fl);
-	for (size_t i = 0; i < copies; i++)
+	 * left behind until reclaim finds it (none without swap in use). */
+	size_t old = swap_on() ? copies : 0;
+	frame_flags(pfn, old, fl);
+	for (size_t i = 0; i < old; i++)
 		left += bit(fl[i], KPF_SWAPCACHE) && bit(fl[i], KPF_ANON);
 	p->c.leftover += left;
 	if (p->alone && p->extra_known && !s->fl)
 		p->c.extra += copies; /* with a log the replay times each copy instead */
 out:
+	st_since_free(&x);
 	free(now);
 	free(pfn);
 	free(fl);

@@ -506,8 +506,10 @@ static void free_tracer(struct tracer *t)
 	free(t->s.tids);
 	free(t->s.tid_proc);
 	free(t->s.family_alive);
+	free(t->s.ev);
 	if (t->s.fl)
 		cb_faultlog_close(t->s.fl);
+	st_log_join(&t->s);
 	json_decref(t->s.forks);
 	json_decref(t->s.intervals);
 	for (int i = 0; i < t->nperf; i++)

@@ -40,7 +40,10 @@ struct cb_fl_event {
 	uint32_t order;      /* ALLOC: always 0 (filtered) */
 };
 
-enum { CB_FL_WITH_ALLOCS = 1 };
+/* WITH_ALLOCS: also every order-0 page allocation (kind ALLOC).
+ * WITH_KERNEL_FAULTS: also kernel-mode faults on user memory (copy_to_user,
+ * put_user: kind FAULT without CB_PF_USER), which break COW too. */
+enum { CB_FL_WITH_ALLOCS = 1, CB_FL_WITH_KERNEL_FAULTS = 2 };
 
 /* false, with the reason, when the fault tracepoint cannot be used here
  * (not x86, no tracefs, not root). */
@@ -55,7 +58,8 @@ struct cb_faultlog *cb_faultlog_open(const pid_t *pids, int npids, const struct 
 				     size_t whylen);
 int cb_faultlog_enable(struct cb_faultlog *fl);
 int cb_faultlog_disable(struct cb_faultlog *fl);
-/* After disable: the events since open or the last drain, sorted by time;
+/* The events since open or the last drain, sorted by time (also while
+ * enabled: a task that is stopped has all its events in the rings);
  * *ev stays owned by fl until the next drain or close. *lost counts
  * records the kernel dropped (a full ring): the log is then incomplete. */
 size_t cb_faultlog_drain(struct cb_faultlog *fl, const struct cb_fl_event **ev, uint64_t *lost);
