@@ -45,6 +45,7 @@ struct st_hist {
 	uint32_t map;
 	uint8_t kind; /* enum st_hist_kind; KEPT: left the list unwritten-looking */
 	bool used;    /* a fault already matched it */
+	bool swapc;   /* COPIED: the old frame was still in the swap cache */
 };
 
 /* [from, to) in which a process was the last of its fork family alive. */
@@ -54,6 +55,7 @@ struct st_alone {
 
 struct st_counts {
 	uint64_t forks, shared_at_fork, copied, reused, extra, leftover, gone;
+	uint64_t extra_swapc; /* extra copies whose old frame stayed in the swap cache */
 };
 
 struct st_proc {

@@ -26,7 +26,9 @@ static const char method[] =
 	"fork has just cleared its PG_anon_exclusive). extra_copies are copies made while no other traced "
 	"process of the fork family was alive (timed by their fault with the fault log; a "
 	"lower bound: a copy while a sibling lives but no longer maps that frame is not "
-	"counted). -p attaches and lists the pages "
+	"counted). extra_by_cause: swapcache when the old frame was still in the swap cache at "
+	"the settle, other for the rest (a per-CPU LRU batch, a pin, KSM or THP: a reference "
+	"stat cannot name after the fact). -p attaches and lists the pages "
 	"already not exclusive at attach. Where the x86 tracepoint exceptions:page_fault_user "
 	"exists, a fault log of the whole tree (perf rings, inherited by children) is drained "
 	"at every settle and replayed at the end; each write fault on a present page (error code PROT|WRITE) is matched by "
@@ -106,6 +108,12 @@ static void fill_counts(struct st_state *s, json_t *p, const struct st_counts *c
 	if (extra_known) {
 		set_u(p, "extra_copies", c->extra);
 		set_u(p, "necessary_copies", c->copied - c->extra);
+		/* After the fact only the swap cache still holds the old frame:
+		 * an LRU batch or a pin has let go, KSM and THP flags are gone
+		 * with the freed frame. */
+		json_object_set_new(p, "extra_by_cause",
+				    json_pack("{s:I, s:I}", "swapcache", (json_int_t)c->extra_swapc,
+					      "other", (json_int_t)(c->extra - c->extra_swapc)));
 	} else {
 		unavailable(p, "extra_copies", "processes forked before -p attached may share "
 						 "its pages: whether a copy was avoidable is unknown");
@@ -225,6 +233,7 @@ static void sum_counts(struct st_state *s, struct st_counts *c, uint64_t *pages,
 		c->copied += p->c.copied;
 		c->reused += p->c.reused;
 		c->extra += p->c.extra;
+		c->extra_swapc += p->c.extra_swapc;
 		c->leftover += p->c.leftover;
 		c->gone += p->c.gone;
 		*pages += map_pages(p);
@@ -294,8 +303,7 @@ static const struct {
 			   "through swap: a page that leaves is counted in metrics.gone" },
 	{ "refaulted", "stat lists pages present at a fork stop and does not follow them "
 		       "through reclaim: a page that leaves is counted in metrics.gone" },
-	{ "extra_by_cause", "stat does not tell the cause of an extra copy yet (the fault "
-			    "log's allocation events are not used)" },
+	{ "extra_by_cause", "whether a copy was avoidable is unknown (see extra_copies)" },
 	{ "ops", "the program's operations are unknown to stat" },
 	{ "ns_per_op", "the program's operations are unknown to stat" },
 	{ "written", no_excl },
@@ -483,6 +491,12 @@ void st_print(struct st_state *s, json_t *w, FILE *out)
 	fprintf(out, "\n");
 	if (!s->have_excl_bit && !s->fl_used)
 		fprintf(out, "  reused: n/a: %s\n", no_excl);
+	json_t *causes = json_object_get(total, "extra_by_cause");
+	if (json_integer_value(json_object_get(total, "extra_copies")) > 0 && causes)
+		fprintf(out, "  extra copies by cause: swap cache %lld, other %lld (an LRU batch, "
+			"a pin, KSM, THP)\n",
+			(long long)json_integer_value(json_object_get(causes, "swapcache")),
+			(long long)json_integer_value(json_object_get(causes, "other")));
 }
 
 void st_interval_line(struct st_state *s, FILE *out)

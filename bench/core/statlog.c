@@ -146,7 +146,7 @@ void st_hist_add(struct st_proc *p, const struct st_page *pg, uint64_t now, int 
 		p->histcap = cap;
 	}
 	p->hist[p->nhist++] = (struct st_hist){ pg->va, p->list_t, now, pg->map, (uint8_t)kind,
-						false };
+						false, false };
 }
 
 void st_hist_keep(struct st_state *s, struct st_proc *p)
@@ -318,8 +318,10 @@ void st_log_replay(struct st_state *s)
 		}
 		/* A copy made while the writer was the last of its family: the
 		 * kernel could have reused the page. */
-		if (h->kind == ST_H_COPIED && p->extra_known && alone_at(p, e->time_ns))
+		if (h->kind == ST_H_COPIED && p->extra_known && alone_at(p, e->time_ns)) {
 			p->c.extra++;
+			p->c.extra_swapc += h->swapc;
+		}
 	}
 	free(ix);
 	s->fl_used = true;

@@ -558,11 +558,12 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 	size_t n = p->npages;
 	uint64_t *now = calloc(n, 8), *pfn = calloc(n, 8), *fl = calloc(n, 8);
 	int *what = calloc(n, sizeof *what);
+	size_t *hist = calloc(n, sizeof *hist); /* a copy's history entry */
 	size_t nflag = 0;
 	uint64_t t = cb_now_ns(); /* the end of the window of what settles now */
 	struct st_since x;
 	bool logged = !st_log_since(s, p, &x);
-	if (!now || !pfn || !fl || !what || fill_now(s, p, d, &x, logged, now)) {
+	if (!now || !pfn || !fl || !what || !hist || fill_now(s, p, d, &x, logged, now)) {
 		/* The mm is gone (exec, or exit already released it). */
 		p->lost_at_exec |= !p->alive;
 		goto out;
@@ -594,11 +595,14 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 		if (d && logged && s->have_excl_bit && what[i] == ST_KEEP &&
 		    wrote(&x, p->pages[i].va))
 			what[i] = ST_REUSED;
-		if (what[i] == ST_COPIED)
-			pfn[copies++] = p->pages[i].pfn;
+		size_t had = p->nhist;
 		if (what[i] == ST_COPIED || what[i] == ST_REUSED)
 			st_hist_add(p, &p->pages[i], t,
 				    what[i] == ST_COPIED ? ST_H_COPIED : ST_H_REUSED);
+		if (what[i] == ST_COPIED) {
+			hist[copies] = p->nhist > had ? had : SIZE_MAX;
+			pfn[copies++] = p->pages[i].pfn;
+		}
 		count(p, &p->pages[i], what[i]);
 		if (what[i] == ST_KEEP)
 			p->pages[k++] = p->pages[i];
@@ -608,17 +612,24 @@ static void settle_from(struct st_state *s, struct st_proc *p, bool copies_only,
 	 * left behind until reclaim finds it (none without swap in use). */
 	size_t old = swap_on() ? copies : 0;
 	frame_flags(pfn, old, fl);
-	for (size_t i = 0; i < old; i++)
-		left += bit(fl[i], KPF_SWAPCACHE) && bit(fl[i], KPF_ANON);
+	for (size_t i = 0; i < old; i++) {
+		bool swapc = bit(fl[i], KPF_SWAPCACHE) && bit(fl[i], KPF_ANON);
+		left += swapc;
+		if (hist[i] != SIZE_MAX) /* else its entry could not be stored */
+			p->hist[hist[i]].swapc = swapc;
+	}
 	p->c.leftover += left;
-	if (p->alone && p->extra_known && !s->fl)
+	if (p->alone && p->extra_known && !s->fl) {
 		p->c.extra += copies; /* with a log the replay times each copy instead */
+		p->c.extra_swapc += left;
+	}
 out:
 	st_since_free(&x);
 	free(now);
 	free(pfn);
 	free(fl);
 	free(what);
+	free(hist);
 }
 
 void st_proc_faults(struct st_proc *p)
