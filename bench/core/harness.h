@@ -124,6 +124,9 @@ void cb_phase_faultlog_all(bool on);
 void cb_ctx_init(struct cb_ctx *c, const struct cb_workload *w, union cb_val *vals, int rep,
 		 struct cb_perf *perf);
 json_t *cb_ctx_finish(struct cb_ctx *c);
+/* tlb_shootdowns and tlb_flush_events of a phase from a counter delta (a
+ * run's phase, stat's total); flush_why: why tlb:tlb_flush was not counted. */
+void cb_phase_fill_tlb(json_t *p, json_t *d, const char *flush_why);
 
 /* runner.c */
 json_t *cb_runner_one(const char *name, const char **kv, int nkv, int reps, char *err,

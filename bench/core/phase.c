@@ -401,10 +401,8 @@ static void fill_faults(json_t *p, json_t *d, const char *key, const char *perf,
 		unavailable(p, key, "no perf fault event and no getrusage");
 }
 
-static void fill_counters(struct cb_ctx *c, json_t *p, json_t *d)
+void cb_phase_fill_tlb(json_t *p, json_t *d, const char *flush_why)
 {
-	fill_faults(p, d, "faults_minor", "perf.page-faults-min", "minflt");
-	fill_faults(p, d, "faults_major", "perf.page-faults-maj", "majflt");
 	json_t *tlb = json_object_get(d, "interrupts.tlb_shootdowns");
 	if (tlb)
 		json_object_set(p, "tlb_shootdowns", tlb);
@@ -414,7 +412,14 @@ static void fill_counters(struct cb_ctx *c, json_t *p, json_t *d)
 	if (tf)
 		json_object_set(p, "tlb_flush_events", tf);
 	else
-		unavailable(p, "tlb_flush_events", cb_perf_why(c->perf, "tlb:tlb_flush"));
+		unavailable(p, "tlb_flush_events", flush_why ? flush_why : "not measured");
+}
+
+static void fill_counters(struct cb_ctx *c, json_t *p, json_t *d)
+{
+	fill_faults(p, d, "faults_minor", "perf.page-faults-min", "minflt");
+	fill_faults(p, d, "faults_major", "perf.page-faults-maj", "majflt");
+	cb_phase_fill_tlb(p, d, cb_perf_why(c->perf, "tlb:tlb_flush"));
 	json_t *reuse = json_object_get(d, "pgreuse");
 	json_t *tr = json_object_get(p, "reused");
 	if (reuse && json_is_integer(tr))

@@ -274,17 +274,8 @@ static json_t *total_phase(struct st_state *s, json_t *d, json_t *perf_why)
 	set_u(ph, "elapsed_ns", cb_now_ns() - s->t0);
 	total_faults(s, ph, d, "perf.page-faults-min", "faults_minor", false);
 	total_faults(s, ph, d, "perf.page-faults-maj", "faults_major", true);
-	json_t *tlb = json_object_get(d, "interrupts.tlb_shootdowns");
-	if (tlb)
-		json_object_set(ph, "tlb_shootdowns", tlb);
-	else
-		unavailable(ph, "tlb_shootdowns", "no 'TLB shootdowns' line in /proc/interrupts");
-	json_t *tf = json_object_get(d, "perf.tlb:tlb_flush");
-	json_t *why = json_object_get(perf_why, "perf.tlb:tlb_flush");
-	if (tf)
-		json_object_set(ph, "tlb_flush_events", tf);
-	else
-		unavailable(ph, "tlb_flush_events", why ? json_string_value(why) : "not measured");
+	cb_phase_fill_tlb(ph, d,
+			  json_string_value(json_object_get(perf_why, "perf.tlb:tlb_flush")));
 	metric(ph, "processes", (double)s->nprocs, "processes");
 	json_t *reuse = json_object_get(d, "pgreuse");
 	if (reuse && s->have_excl_bit)
