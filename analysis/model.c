@@ -198,10 +198,10 @@ static void label_idents(struct ident *ids, int n)
 	}
 }
 
-/* Phase names of one instance in order of appearance, over all results. */
-static int collect_phases(const struct an_set *s, const char *wkey, const char **out, int max)
+/* Calls fn for every phase of one instance, over all results and reps. */
+static void each_phase(const struct an_set *s, const char *wkey,
+		       void (*fn)(json_t *ph, void *arg), void *arg)
 {
-	int n = 0;
 	for (int r = 0; r < s->n; r++) {
 		size_t i, j, p;
 		json_t *wl, *rep, *ph;
@@ -209,50 +209,67 @@ static int collect_phases(const struct an_set *s, const char *wkey, const char *
 			if (!is_instance(wl, wkey))
 				continue;
 			json_array_foreach(json_object_get(wl, "reps"), j, rep)
-				json_array_foreach(json_object_get(rep, "phases"), p, ph) {
-				const char *name = json_string_value(json_object_get(ph, "name"));
-				bool seen = false;
-				for (int q = 0; q < n && !seen; q++)
-					seen = !strcmp(out[q], name);
-				if (!seen && n < max)
-					out[n++] = name;
-			}
+				json_array_foreach(json_object_get(rep, "phases"), p, ph)
+					fn(ph, arg);
 		}
 	}
-	return n;
+}
+
+struct names {
+	const char **out;
+	int n, max;
+};
+
+static void add_phase_name(json_t *ph, void *arg)
+{
+	struct names *x = arg;
+	const char *name = json_string_value(json_object_get(ph, "name"));
+	for (int q = 0; q < x->n; q++)
+		if (!strcmp(x->out[q], name))
+			return;
+	if (x->n < x->max)
+		x->out[x->n++] = name;
+}
+
+/* Phase names of one instance in order of appearance, over all results. */
+static int collect_phases(const struct an_set *s, const char *wkey, const char **out, int max)
+{
+	struct names x = { out, 0, max };
+	each_phase(s, wkey, add_phase_name, &x);
+	return x.n;
+}
+
+struct metrics {
+	const char *phase;
+	struct metric_def *out;
+	int n, max;
+};
+
+static void add_phase_metrics(json_t *ph, void *arg)
+{
+	struct metrics *x = arg;
+	if (strcmp(json_string_value(json_object_get(ph, "name")), x->phase))
+		return;
+	const char *mk;
+	json_t *m;
+	json_object_foreach(json_object_get(ph, "metrics"), mk, m) {
+		bool seen = false;
+		for (int q = 0; q < x->n && !seen; q++)
+			seen = !strcmp(x->out[q].key, mk);
+		if (seen || x->n >= x->max)
+			continue;
+		const char *u = json_string_value(json_object_get(m, "unit"));
+		x->out[x->n++] = (struct metric_def){ mk, u ? u : "", kind_of_unit(u) };
+	}
 }
 
 /* Workload-specific metric keys (and units) of one instance's phase. */
 static int collect_extra_metrics(const struct an_set *s, const char *wkey, const char *phase,
 				 struct metric_def *out, int max)
 {
-	int n = 0;
-	for (int r = 0; r < s->n; r++) {
-		size_t i, j, p;
-		json_t *wl, *rep, *ph;
-		json_array_foreach(json_object_get(s->r[r].doc, "workloads"), i, wl) {
-			if (!is_instance(wl, wkey))
-				continue;
-			json_array_foreach(json_object_get(wl, "reps"), j, rep)
-				json_array_foreach(json_object_get(rep, "phases"), p, ph) {
-				if (strcmp(json_string_value(json_object_get(ph, "name")), phase))
-					continue;
-				const char *mk;
-				json_t *m;
-				json_object_foreach(json_object_get(ph, "metrics"), mk, m) {
-					bool seen = false;
-					for (int q = 0; q < n && !seen; q++)
-						seen = !strcmp(out[q].key, mk);
-					if (seen || n >= max)
-						continue;
-					const char *u = json_string_value(json_object_get(m, "unit"));
-					out[n++] = (struct metric_def){ mk, u ? u : "",
-									kind_of_unit(u) };
-				}
-			}
-		}
-	}
-	return n;
+	struct metrics x = { phase, out, 0, max };
+	each_phase(s, wkey, add_phase_metrics, &x);
+	return x.n;
 }
 
 static struct an_row *new_row(struct an_table *t)
