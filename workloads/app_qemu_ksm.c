@@ -118,20 +118,6 @@ static int find_init(char *out, size_t len)
 	return access(out, X_OK);
 }
 
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char dir[512];
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t k = strcspn(p, ":");
-		snprintf(dir, sizeof dir, "%.*s/%s", (int)k, p, prog);
-		if (!access(dir, X_OK))
-			return true;
-		p += k + (p[k] == ':');
-	}
-	return false;
-}
-
 /* ---- the initramfs: one file, /init, in the kernel's newc cpio format -- */
 
 static int cpio_entry(FILE *f, const char *name, unsigned mode, const void *data, size_t len)
@@ -301,7 +287,7 @@ static int find_ram(struct cb_ctx *c, struct qk *q, int i)
 
 static int need_tools(struct cb_ctx *c, char *kernel, size_t klen, char *init, size_t ilen)
 {
-	if (!on_path(QEMU))
+	if (!cb_on_path(QEMU))
 		return cb_skip(c, QEMU " not found (scripts/setup.sh --vm installs qemu-system-x86)");
 	if (find_kernel(cb_opt_str(c, "kernel"), kernel, klen))
 		return cb_skip(c, "no guest kernel (%s): run scripts/kernels/fetch bookworm, or "

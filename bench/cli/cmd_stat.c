@@ -1,9 +1,7 @@
 /* `cowbench stat`: perf-stat-like COW counts for any program's process tree. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,34 +40,16 @@ static int parse_pids(const char *text, pid_t *pids, int max)
 	return n;
 }
 
-static bool executable(const char *path)
-{
-	struct stat st;
-	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
-}
-
 /* The command must exist before anything is traced: a missing one is bad
  * input (status 2), not the command's failure. */
 static void check_command(const char *cmd)
 {
-	if (strchr(cmd, '/')) {
-		if (!executable(cmd))
-			cb_die_usage("stat: cannot run '%s': %s", cmd,
-				     access(cmd, F_OK) ? "no such file" : "not executable");
+	if (cb_on_path(cmd))
 		return;
-	}
-	const char *path = getenv("PATH");
-	char *copy = strdup(path ? path : "/usr/bin:/bin"), *save = NULL;
-	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char full[4096];
-		snprintf(full, sizeof full, "%s/%s", *d ? d : ".", cmd);
-		if (executable(full)) {
-			free(copy);
-			return;
-		}
-	}
-	free(copy);
-	cb_die_usage("stat: command not found: %s", cmd);
+	if (!strchr(cmd, '/'))
+		cb_die_usage("stat: command not found: %s", cmd);
+	cb_die_usage("stat: cannot run '%s': %s", cmd,
+		     access(cmd, F_OK) ? "no such file" : "not executable");
 }
 
 static int cmd_stat(struct cb_cmdline *cl)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,4 +173,26 @@ void cb_dir_of(const char *path, char *dir, size_t len)
 		*slash = 0;
 	else
 		snprintf(dir, len, ".");
+}
+
+static bool runnable(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK);
+}
+
+bool cb_on_path(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return runnable(prog);
+	const char *path = getenv("PATH");
+	char full[4096];
+	for (const char *d = path ? path : "/usr/bin:/bin"; *d;) {
+		size_t k = strcspn(d, ":");
+		snprintf(full, sizeof full, "%.*s/%s", (int)k, k ? d : ".", prog);
+		if (runnable(full))
+			return true;
+		d += k + (d[k] == ':');
+	}
+	return false;
 }

@@ -231,6 +231,10 @@ bool cb_pfn_in_swapcache(uint64_t pfn);
  * 0 when nothing is present or PFNs are hidden. */
 uint64_t cb_kpageflags_of(const void *addr);
 
+/* Whether a program runs: a path to an executable file, or a name found
+ * so on PATH (execvp's search). */
+bool cb_on_path(const char *prog);
+
 /* Kernel features a workload may test for a single phase (whole-workload
  * needs go in .needs); false with the reason in why. */
 bool cb_have_pageout(char *why, size_t len);
