@@ -85,9 +85,12 @@ static int kernel_in(const char *dir, char *out, size_t len)
 static int find_kernel(const char *opt, char *out, size_t len)
 {
 	struct stat st;
-	if (strcmp(opt, "auto"))
-		return !stat(opt, &st) && S_ISDIR(st.st_mode) ? kernel_in(opt, out, len)
-			: (snprintf(out, len, "%s", opt), readable(out) ? 0 : -1);
+	if (strcmp(opt, "auto")) {
+		if (!stat(opt, &st) && S_ISDIR(st.st_mode))
+			return kernel_in(opt, out, len);
+		snprintf(out, len, "%s", opt);
+		return readable(out) ? 0 : -1;
+	}
 	const char *cache = getenv("COWBENCH_KERNELS");
 	const char *suites[] = { "bookworm", "trixie", "bullseye", "sid" };
 	char dir[512];
